@@ -1,0 +1,69 @@
+# Crossdock developer commands. Every target creates the venv and installs what it needs on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+ENV ?= dev
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CDK := node_modules/.bin/cdk
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install build synth schemas lint test test-unit test-integration test-infra test-e2e demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP) ## create .venv and node_modules
+
+build: $(PY_STAMP) ## build the Lambda code asset and the dependency layer (pip, no Docker)
+	$(PY) -m infra.build
+
+synth: build $(NODE_STAMP) ## synthesize one environment offline: make synth ENV=dev|staging|prod
+	$(CDK) synth --quiet -c env=$(ENV) > /dev/null
+	@echo "synthesized Crossdock-$(ENV) into cdk.out/"
+
+schemas: $(PY_STAMP) ## export the event contract JSON Schemas to events/schemas/
+	$(PY) -m infra.schemas
+
+lint: $(PY_STAMP) ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: build lint ## every test tier: unit, integration, infrastructure, e2e
+	$(BIN)/pytest -n 2 --dist loadfile
+
+test-unit: $(PY_STAMP)
+	$(BIN)/pytest tests/unit
+
+test-integration: $(PY_STAMP)
+	$(BIN)/pytest tests/integration
+
+test-infra: build
+	$(BIN)/pytest tests/infrastructure
+
+test-e2e: build
+	$(BIN)/pytest tests/e2e
+
+demo: build ## play a signed Shopify order through the intake and show what was published
+	$(PY) -m infra.demo
+
+clean: ## remove build outputs (not the venv)
+	rm -rf build cdk.out .pytest_cache .mypy_cache .ruff_cache

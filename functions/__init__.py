@@ -1,0 +1,1 @@
+"""One package per Lambda function: ``handler`` (wiring), ``logic`` (the use case), ``env`` (its settings)."""

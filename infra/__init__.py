@@ -1,0 +1,1 @@
+"""AWS CDK app: one stack per environment, composed of one construct per concern."""

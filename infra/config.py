@@ -1,0 +1,72 @@
+"""The typed per-environment config, read from ``cdk.json`` context (``crossdock.<env>``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from infra.assets import ROOT
+from shared.channels.registry import adapter_for
+
+EnvName = Literal["dev", "staging", "prod"]
+# The values CloudWatch Logs accepts for retention.
+RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+
+class EnvConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: EnvName
+    account: str | None = None
+    region: str = "us-east-1"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_retention_days: int = 30
+    removal_policy: Literal["destroy", "retain"] = "retain"
+    point_in_time_recovery: bool = True
+    archive_retention_days: int = Field(default=30, ge=1)
+    alarm_email: str | None = None
+    # Per platform. Each must outlast the platform's retry horizon, or a late retry gets through twice.
+    dedupe_window_hours: dict[str, int] = Field(default_factory=lambda: {"shopify": 72})
+    intake_reserved_concurrency: int | None = Field(default=None, ge=1)
+    consumer_max_concurrency: int = Field(default=2, ge=2, le=1000)
+    api_rate_limit: int = Field(default=100, ge=1)
+    api_burst_limit: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> EnvConfig:
+        if self.log_retention_days not in RETENTION_DAYS:
+            raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_DAYS)}")
+        for platform, hours in self.dedupe_window_hours.items():
+            horizon = adapter_for(platform).retry_horizon_seconds
+            if hours * 3600 < horizon:
+                raise ValueError(f"dedupe_window_hours.{platform} must cover the {horizon // 3600} h retry horizon")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        return f"crossdock-{self.name}"
+
+    @property
+    def dedupe_window_seconds(self) -> dict[str, int]:
+        return {platform: hours * 3600 for platform, hours in self.dedupe_window_hours.items()}
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(self.dedupe_window_hours)
+
+
+def load_config(environments: dict[str, Any], env_name: str) -> EnvConfig:
+    """``environments`` is the ``crossdock`` context object of cdk.json: env name → settings."""
+    if env_name not in environments:
+        raise ValueError(f"unknown env {env_name!r}: cdk.json defines {sorted(environments)}")
+    return EnvConfig.model_validate({"name": env_name, **environments[env_name]})
+
+
+def cdk_context() -> dict[str, Any]:
+    """cdk.json's context, for synths that do not go through the CDK CLI (tests, the local stack)."""
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return context

@@ -1,0 +1,60 @@
+"""The Crossdock stack of one environment. It only composes constructs; each construct owns one concern."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack, Tags
+from constructs import Construct
+
+from infra.components.event_bus import EventBackbone
+from infra.components.idempotency_table import IdempotencyTable
+from infra.components.lambda_factory import LambdaFactory
+from infra.components.monitoring import Monitoring
+from infra.components.webhook_api import WebhookApi
+from infra.components.webhook_secrets import WebhookSecrets
+from infra.config import EnvConfig
+
+
+class CrossdockStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, description=f"Crossdock integration fabric ({config.name})", **kwargs)
+        Tags.of(self).add("app", "crossdock")
+        Tags.of(self).add("env", config.name)
+
+        monitoring = Monitoring(self, "Monitoring", config=config)
+        backbone = EventBackbone(self, "Events", config=config)
+        idempotency = IdempotencyTable(self, "Idempotency", config=config)
+        secrets = WebhookSecrets(self, "WebhookSecrets", config=config)
+        factory = LambdaFactory(self, "Functions", config=config)
+
+        # Synchronous behind API Gateway: a failure is a 5xx the platform retries, so it needs no DLQ.
+        intake = factory.function(
+            "ReceiveWebhook",
+            package="receive_webhook",
+            description="Verify, dedupe and publish channel webhooks",
+            timeout=Duration.seconds(5),  # Shopify's own deadline
+            reserved_concurrency=config.intake_reserved_concurrency,
+            environment={
+                "EVENT_BUS_NAME": backbone.bus.event_bus_name,
+                "IDEMPOTENCY_TABLE_NAME": idempotency.table.table_name,
+                "WEBHOOK_SECRET_PREFIX": secrets.prefix,
+                "DEDUPE_WINDOW_SECONDS": json.dumps(config.dedupe_window_seconds, sort_keys=True),
+            },
+        )
+        backbone.bus.grant_put_events_to(intake)
+        idempotency.table.grant_read_write_data(intake)
+        for secret in secrets.secrets.values():
+            secret.grant_read(intake)
+
+        webhooks = WebhookApi(self, "Webhooks", config=config, intake=intake)
+
+        for fn in factory.functions:
+            monitoring.watch_function(fn)
+        monitoring.watch_http_api("Webhooks", webhooks.api)
+
+        CfnOutput(self, "WebhookBaseUrl", value=f"{webhooks.api.api_endpoint}/v1/webhooks")
+        CfnOutput(self, "EventBusName", value=backbone.bus.event_bus_name)
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        CfnOutput(self, "WebhookSecretPrefix", value=secrets.prefix)

@@ -1,0 +1,1 @@
+"""Crossdock's domain and adapters, shared by every function. Never imports ``functions``."""

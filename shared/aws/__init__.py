@@ -1,0 +1,1 @@
+"""AWS adapters. The only package that imports boto3."""

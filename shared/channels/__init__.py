@@ -1,0 +1,1 @@
+"""Channel adapters: one package per platform, registered by name in ``registry``."""

@@ -1,0 +1,145 @@
+"""CDK assertions on every environment's stack: the settings the config promises are the ones deployed."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from infra.config import cdk_context, load_config
+from tests.infrastructure.conftest import Synth
+
+
+def config_of(stack: Synth):  # type: ignore[no-untyped-def]
+    return load_config(cdk_context()["crossdock"], stack.env)
+
+
+def test_functions_run_arm64_python313_with_json_logs(stack: Synth) -> None:
+    functions = stack.resources("AWS::Lambda::Function")
+    assert functions
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Architectures"] == ["arm64"]
+        assert props["Runtime"] == "python3.13"
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        assert "LogGroup" in props["LoggingConfig"]
+        assert len(props["Layers"]) == 1
+
+
+def test_log_groups_keep_the_env_retention(stack: Synth) -> None:
+    config = config_of(stack)
+    for group in stack.resources("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == config.log_retention_days
+        assert group["DeletionPolicy"] == ("Delete" if config.removal_policy == "destroy" else "Retain")
+
+
+def test_intake_environment_matches_config(stack: Synth) -> None:
+    config = config_of(stack)
+    stack.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "functions.receive_webhook.handler.lambda_handler",
+            "Timeout": 5,
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "POWERTOOLS_LOG_LEVEL": config.log_level,
+                        "DEDUPE_WINDOW_SECONDS": json.dumps(config.dedupe_window_seconds, sort_keys=True),
+                        "WEBHOOK_SECRET_PREFIX": f"crossdock-{stack.env}/webhooks/",
+                        "EVENT_BUS_NAME": Match.any_value(),
+                        "IDEMPOTENCY_TABLE_NAME": Match.any_value(),
+                    }
+                )
+            },
+        },
+    )
+    if config.intake_reserved_concurrency:
+        stack.template.has_resource_properties(
+            "AWS::Lambda::Function", {"ReservedConcurrentExecutions": config.intake_reserved_concurrency}
+        )
+
+
+def test_dedupe_window_covers_shopify_retries(stack: Synth) -> None:
+    assert config_of(stack).dedupe_window_seconds["shopify"] >= 72 * 3600
+
+
+def test_idempotency_table_on_demand_with_ttl_and_pitr_per_env(stack: Synth) -> None:
+    config = config_of(stack)
+    [table] = stack.resources("AWS::DynamoDB::GlobalTable").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    pitr = props["Replicas"][0].get("PointInTimeRecoverySpecification", {})
+    assert pitr.get("PointInTimeRecoveryEnabled", False) is config.point_in_time_recovery
+
+
+def test_bus_has_an_archive_with_the_env_retention(stack: Synth) -> None:
+    stack.template.has_resource_properties("AWS::Events::EventBus", {"Name": f"crossdock-{stack.env}"})
+    stack.template.has_resource_properties(
+        "AWS::Events::Archive", {"RetentionDays": config_of(stack).archive_retention_days}
+    )
+
+
+def test_webhook_route_is_an_http_api_with_logs_and_throttling(stack: Synth) -> None:
+    config = config_of(stack)
+    stack.template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
+    stack.template.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": "POST /v1/webhooks/{platform}"})
+    stack.template.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "StageName": "$default",
+            "AutoDeploy": True,
+            "AccessLogSettings": Match.object_like({"DestinationArn": Match.any_value()}),
+            "DefaultRouteSettings": {
+                "ThrottlingRateLimit": config.api_rate_limit,
+                "ThrottlingBurstLimit": config.api_burst_limit,
+            },
+        },
+    )
+    assert not stack.resources("AWS::ApiGateway::RestApi")
+
+
+def test_one_secret_per_platform_with_rotation_shape(stack: Synth) -> None:
+    secrets = stack.resources("AWS::SecretsManager::Secret").values()
+    names = sorted(s["Properties"]["Name"] for s in secrets)
+    assert names == [f"crossdock-{stack.env}/webhooks/{p}" for p in config_of(stack).platforms]
+    for secret in secrets:
+        generate = secret["Properties"]["GenerateSecretString"]
+        assert generate["GenerateStringKey"] == "current"
+        assert json.loads(generate["SecretStringTemplate"]) == {"previous": ""}
+
+
+def test_no_aws_managed_policies_and_no_wildcard_actions(stack: Synth) -> None:
+    for role in stack.resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+    for policy in stack.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all(a != "*" and not a.endswith(":*") for a in actions), actions
+
+
+def test_intake_reads_only_its_own_secrets(stack: Synth) -> None:
+    secret_ids = set(stack.resources("AWS::SecretsManager::Secret"))
+    for policy in stack.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("secretsmanager:") for a in actions):
+                assert statement["Resource"] in [{"Ref": s} for s in secret_ids]
+
+
+def test_every_function_and_the_api_have_alarms_to_the_env_topic(stack: Synth) -> None:
+    alarms = list(stack.resources("AWS::CloudWatch::Alarm").values())
+    [topic_id] = stack.resources("AWS::SNS::Topic")
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
+    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/ApiGateway", "5xx")} <= metrics
+    per_function = [a for a in alarms if a["Properties"]["Namespace"] == "AWS/Lambda"]
+    assert len(per_function) == 2 * len(stack.resources("AWS::Lambda::Function"))
+
+
+def test_alarm_email_only_where_configured(stack: Synth) -> None:
+    subscriptions = list(stack.resources("AWS::SNS::Subscription").values())
+    email = config_of(stack).alarm_email
+    assert [s["Properties"]["Endpoint"] for s in subscriptions] == ([email] if email else [])

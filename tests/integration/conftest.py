@@ -1,0 +1,68 @@
+"""Moto-backed AWS for the handler run in-process, wired as the stack wires it (bus → rule → SQS tap)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.receive_webhook import handler
+from shared.aws import clients
+
+BUS = "crossdock-test"
+SECRET_PREFIX = "crossdock-test/webhooks/"
+SHOPIFY_SECRET = "shpss_integration_current"
+SHOPIFY_PREVIOUS_SECRET = "shpss_integration_previous"
+
+
+@dataclass
+class Aws:
+    tap_url: str
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Every event the tap queue got, as EventBridge delivered it."""
+        sqs = boto3.client("sqs")
+        events = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.tap_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return events
+            for message in messages:
+                events.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.tap_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    with mock_aws():
+        clients.reset()
+        handler.deps.cache_clear()
+        events = boto3.client("events")
+        events.create_event_bus(Name=BUS)
+        sqs = boto3.client("sqs")
+        tap_url = sqs.create_queue(QueueName="tap")["QueueUrl"]
+        tap_arn = sqs.get_queue_attributes(QueueUrl=tap_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="tap", EventBusName=BUS, EventPattern=json.dumps({"source": ["crossdock.intake"]}))
+        events.put_targets(Rule="tap", EventBusName=BUS, Targets=[{"Id": "tap", "Arn": tap_arn}])
+        boto3.client("dynamodb").create_table(
+            TableName="idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("secretsmanager").create_secret(
+            Name=f"{SECRET_PREFIX}shopify",
+            SecretString=json.dumps({"current": SHOPIFY_SECRET, "previous": SHOPIFY_PREVIOUS_SECRET}),
+        )
+        monkeypatch.setenv("EVENT_BUS_NAME", BUS)
+        monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "idempotency")
+        monkeypatch.setenv("WEBHOOK_SECRET_PREFIX", SECRET_PREFIX)
+        monkeypatch.setenv("DEDUPE_WINDOW_SECONDS", json.dumps({"shopify": 72 * 3600}))
+        yield Aws(tap_url=tap_url)
+        handler.deps.cache_clear()
+        clients.reset()
