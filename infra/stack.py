@@ -6,12 +6,15 @@ import json
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.components.consumer import Consumer
 from infra.components.event_bus import EventBackbone
 from infra.components.idempotency_table import IdempotencyTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
+from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
 from infra.components.webhook_secrets import WebhookSecrets
 from infra.config import EnvConfig
@@ -49,6 +52,27 @@ class CrossdockStack(Stack):
             secret.grant_read(intake)
 
         webhooks = WebhookApi(self, "Webhooks", config=config, intake=intake)
+
+        orders = OrdersTable(self, "Orders", config=config)
+        recorder = factory.function(
+            "RecordOrder",
+            package="record_order",
+            description="Record order versions and timeline entries",
+            timeout=Duration.seconds(30),
+            environment={"ORDERS_TABLE_NAME": orders.table.table_name},
+        )
+        orders.table.grant_read_write_data(recorder)
+        Consumer(
+            self,
+            "OrderRecording",
+            function=recorder,
+            bus=backbone.bus,
+            pattern=events.EventPattern(
+                source=["crossdock.intake"], detail_type=["OrderReceived", "OrderUpdated", "OrderCancelled"]
+            ),
+            monitoring=monitoring,
+            max_concurrency=config.consumer_max_concurrency,
+        )
 
         for fn in factory.functions:
             monitoring.watch_function(fn)

@@ -86,3 +86,25 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int(self._deadline - dt.datetime.now().timestamp() * 1000))
+
+
+class FakeOrderStore:
+    """The orders table's conditions in memory: newest version wins, one timeline entry per event."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, Any] = {}
+        self.timeline: dict[str, list[Any]] = {}
+
+    def apply_version(self, state: Any) -> bool:
+        current = self.states.get(state.order_key)
+        if current is not None and current.version >= state.version:
+            return False
+        self.states[state.order_key] = state
+        return True
+
+    def append(self, entry: Any) -> bool:
+        entries = self.timeline.setdefault(entry.order_key, [])
+        if any(e.event_id == entry.event_id for e in entries):
+            return False
+        entries.append(entry)
+        return True

@@ -63,15 +63,59 @@ def test_dedupe_window_covers_shopify_retries(stack: Synth) -> None:
     assert config_of(stack).dedupe_window_seconds["shopify"] >= 72 * 3600
 
 
-def test_idempotency_table_on_demand_with_ttl_and_pitr_per_env(stack: Synth) -> None:
+def test_tables_on_demand_with_pitr_per_env(stack: Synth) -> None:
     config = config_of(stack)
-    [table] = stack.resources("AWS::DynamoDB::GlobalTable").values()
-    props = table["Properties"]
-    assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
-    pitr = props["Replicas"][0].get("PointInTimeRecoverySpecification", {})
-    assert pitr.get("PointInTimeRecoveryEnabled", False) is config.point_in_time_recovery
+    tables = stack.resources("AWS::DynamoDB::GlobalTable").values()
+    assert len(tables) == 2
+    for table in tables:
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        pitr = props["Replicas"][0].get("PointInTimeRecoverySpecification", {})
+        assert pitr.get("PointInTimeRecoveryEnabled", False) is config.point_in_time_recovery
+        assert table["DeletionPolicy"] == ("Delete" if config.removal_policy == "destroy" else "Retain")
+
+
+def test_idempotency_table_expires_records(stack: Synth) -> None:
+    stack.template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "TimeToLiveSpecification": {"AttributeName": "expiration", "Enabled": True},
+        },
+    )
+
+
+def test_order_consumer_is_wired_rule_to_queue_to_function(stack: Synth) -> None:
+    config = config_of(stack)
+    stack.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["crossdock.intake"],
+                "detail-type": ["OrderReceived", "OrderUpdated", "OrderCancelled"],
+            },
+            "Targets": [Match.object_like({"DeadLetterConfig": Match.object_like({"Arn": Match.any_value()})})],
+        },
+    )
+    stack.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": config.consumer_max_concurrency},
+            "BatchSize": 10,
+        },
+    )
+
+
+def test_every_consumer_queue_has_a_dlq(stack: Synth) -> None:
+    queues = stack.resources("AWS::SQS::Queue")
+    dlq_refs = [
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
+        for q in queues.values()
+        if "RedrivePolicy" in q["Properties"]
+    ]
+    assert dlq_refs
+    assert len(queues) == 2 * len(dlq_refs)
 
 
 def test_bus_has_an_archive_with_the_env_retention(stack: Synth) -> None:

@@ -1,0 +1,52 @@
+"""An event consumer: rule on the bus → queue (with DLQ and alarms) → function, with partial batch failures."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from constructs import Construct
+
+from infra.components.monitoring import Monitoring
+from infra.components.queue_with_dlq import QueueWithDlq
+
+
+class Consumer(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.Function,
+        bus: events.IEventBus,
+        pattern: events.EventPattern,
+        monitoring: Monitoring,
+        max_concurrency: int,
+        batch_size: int = 10,
+        batching_window: Duration = Duration.seconds(1),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.buffer = QueueWithDlq(
+            self, "Buffer", monitoring=monitoring, consumer_timeout=function.timeout or Duration.seconds(3)
+        )
+        self.rule = events.Rule(self, "Rule", event_bus=bus, event_pattern=pattern)
+        # Delivery failures from the bus land in the same DLQ: one place to look, one redrive.
+        self.rule.add_target(
+            targets.SqsQueue(
+                self.buffer.queue,
+                dead_letter_queue=self.buffer.dlq,
+                retry_attempts=185,
+                max_event_age=Duration.hours(24),
+            )
+        )
+        function.add_event_source(
+            sources.SqsEventSource(
+                self.buffer.queue,
+                batch_size=batch_size,
+                max_batching_window=batching_window,
+                report_batch_item_failures=True,
+                max_concurrency=max_concurrency,
+            )
+        )
