@@ -1,0 +1,231 @@
+"""The local stack: synthesize the template, emulate AWS, provision it, run the functions, serve the API.
+
+Everything is derived from the synthesized template; nothing here lists the topology a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from aws_cdk import App
+
+from infra.app import build_app
+from infra.assets import ROOT, ensure_built
+from infra.config import cdk_context
+from infra.local.api_gateway import LocalHttpApi, Route, TokenBucket
+from infra.local.clock import Clock
+from infra.local.emulators import Emulators
+from infra.local.event_sources import Mapping, QueuePoller
+from infra.local.lambda_runtime import FunctionSpec, InvocationResult, LocalFunction
+from infra.local.provision import Provisioned, Provisioner
+from infra.local.router import Router
+from infra.local.template import Template
+
+LOCAL_DIR = ROOT / ".local"
+
+
+def synth_template(env: str) -> dict[str, Any]:
+    ensure_built()
+    app = build_app(env, App(context=cdk_context(), outdir=str(LOCAL_DIR / "cdk.out")))
+    template: dict[str, Any] = app.synth().get_stack_by_name(f"Crossdock-{env}").template
+    return template
+
+
+@dataclass
+class LocalStack:
+    env: str = "dev"
+    template_json: dict[str, Any] | None = None
+    time_scale: float = 0.02
+    log_dir: Path = LOCAL_DIR / "logs"
+    clock: Clock = field(default_factory=Clock)
+    emulators: Emulators = field(default_factory=Emulators)
+    functions: dict[str, LocalFunction] = field(default_factory=dict)
+    pollers: list[QueuePoller] = field(default_factory=list)
+    api: LocalHttpApi | None = None
+    router: Router | None = None
+    provisioned: Provisioned | None = None
+    template: Template | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> LocalStack:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's access log
+        template_json = self.template_json or synth_template(self.env)
+        self.emulators.start()
+        self.template = Template.from_dict(template_json, f"Crossdock-{self.env}", "us-east-1")
+        self.template.endpoints["sqs"] = self.emulators.moto_url
+        self.provisioned = Provisioner(self.template, self.emulators.environment()).run()
+        self._functions()
+        self.router = Router(
+            self.template, self.provisioned.rules, self.client("sqs"), self.invoke, time_scale=self.time_scale
+        )
+        self.router.start()
+        self._event_sources()
+        self._api()
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        if self.router:
+            self.router.stop()
+        if self.api:
+            self.api.stop()
+        for function in self.functions.values():
+            function.stop()
+        self.emulators.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what the template declares -------------------------------------------------------------------------
+    def _functions(self) -> None:
+        assert self.template
+        emulator_env = self.emulators.environment()
+        for logical_id in self.template.of_type("AWS::Lambda::Function"):
+            props = self.template.props(logical_id)
+            name = self.template.name(logical_id)
+            logging_config = props.get("LoggingConfig", {})
+            environment = {
+                **emulator_env,
+                # What the Lambda runtime sets in every execution environment.
+                "AWS_LAMBDA_FUNCTION_NAME": name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{props.get('Runtime', 'python3.13')}",
+                "AWS_LAMBDA_LOG_FORMAT": logging_config.get("LogFormat", "Text"),
+                **(
+                    {"AWS_LAMBDA_LOG_LEVEL": logging_config["ApplicationLogLevel"]}
+                    if "ApplicationLogLevel" in logging_config
+                    else {}
+                ),
+                **{k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
+            }
+            spec = FunctionSpec(
+                name=name,
+                handler=props["Handler"],
+                environment=environment,
+                timeout_seconds=int(props.get("Timeout", 3)),
+                memory_mb=int(props.get("MemorySize", 128)),
+                reserved_concurrency=props.get("ReservedConcurrentExecutions"),
+            )
+            self.functions[name] = LocalFunction(spec, self.log_dir)
+
+    def _event_sources(self) -> None:
+        assert self.template
+        sqs = self.client("sqs")
+        for logical_id in self.template.of_type("AWS::Lambda::EventSourceMapping"):
+            props = self.template.props(logical_id)
+            queue_id = self.template.logical_id_of("AWS::SQS::Queue", props["EventSourceArn"])
+            if queue_id is None:
+                continue  # not an SQS source
+            queue = self.template.attributes(queue_id)
+            queue_props = self.template.props(queue_id)
+            mapping = Mapping(
+                function=str(props["FunctionName"]).rsplit(":", 1)[-1],
+                queue_url=queue["QueueUrl"],
+                queue_arn=queue["Arn"],
+                batch_size=int(props.get("BatchSize", 10)),
+                window_seconds=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+                report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                max_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
+                visibility_timeout=int(queue_props.get("VisibilityTimeout", 30)),
+            )
+            poller = QueuePoller(mapping, sqs, self.invoke, "us-east-1", self.time_scale)
+            poller.start()
+            self.pollers.append(poller)
+
+    def _api(self) -> None:
+        assert self.template
+        routes = []
+        for logical_id in self.template.of_type("AWS::ApiGatewayV2::Route"):
+            props = self.template.props(logical_id)
+            integration_id = str(props["Target"]).removeprefix("integrations/")
+            integration = next(
+                k
+                for k in self.template.of_type("AWS::ApiGatewayV2::Integration")
+                if self.template.attributes(k)["Ref"] == integration_id
+            )
+            function_arn = self.template.props(integration)["IntegrationUri"]
+            routes.append(Route.of(props["RouteKey"], str(function_arn).rsplit(":", 1)[-1]))
+        if not routes:
+            return
+        throttle = None
+        for logical_id in self.template.of_type("AWS::ApiGatewayV2::Stage"):
+            settings = self.template.props(logical_id).get("DefaultRouteSettings", {})
+            if "ThrottlingRateLimit" in settings:
+                throttle = TokenBucket(float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"]))
+        self.api = LocalHttpApi("local", routes, self.invoke, throttle)
+        self.api.start()
+
+    # -- use ------------------------------------------------------------------------------------------------
+    def invoke(self, function: str, event: dict[str, Any]) -> InvocationResult:
+        return self.functions[function].invoke(event)
+
+    def client(self, service: str) -> Any:
+        env = self.emulators.environment()
+        endpoint = env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else self.emulators.moto_url
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def queue_url(self, logical_prefix: str) -> str:
+        """The URL of the queue whose logical id starts with ``logical_prefix``."""
+        assert self.provisioned
+        matches = [url for logical, url in self.provisioned.queues.items() if logical.startswith(logical_prefix)]
+        if len(matches) != 1:
+            raise KeyError(f"{logical_prefix!r} matches {len(matches)} queues")
+        return matches[0]
+
+    def webhook_secret(self, platform: str) -> str:
+        assert self.provisioned
+        name = f"crossdock-{self.env}/webhooks/{platform}"
+        value = json.loads(self.provisioned.secrets[name])
+        return str(value["current"])
+
+    def queue_depths(self) -> dict[str, tuple[int, int]]:
+        """(visible, in flight) per queue, template queues and rule taps alike."""
+        sqs = self.client("sqs")
+        depths = {}
+        for url in sqs.list_queues().get("QueueUrls", []):
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            depths[url.rsplit("/", 1)[-1]] = (
+                int(attrs["ApproximateNumberOfMessages"]),
+                int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+            )
+        return depths
+
+    def wait_until_quiet(self, timeout: float = 60.0, settle: float = 0.5) -> bool:
+        """True once no queue but DLQs and the observer holds a message and nothing is being processed."""
+        assert self.provisioned
+        final = {u.rsplit("/", 1)[-1] for k, u in self.provisioned.queues.items() if k in self.provisioned.dlqs}
+        final.add(self.provisioned.observer_url.rsplit("/", 1)[-1])
+        deadline = time.monotonic() + timeout
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            busy = any(p.busy for p in self.pollers) or (self.router is not None and self.router.busy)
+            pending = sum(v + f for name, (v, f) in self.queue_depths().items() if name not in final)
+            if busy or pending:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= settle:
+                return True
+            time.sleep(0.1)
+        return False
