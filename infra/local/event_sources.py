@@ -41,6 +41,8 @@ class QueuePoller:
         self._region = region
         self._time_scale = time_scale
         self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
         self._threads: list[threading.Thread] = []
         self._busy = 0
         self._lock = threading.Lock()
@@ -58,13 +60,23 @@ class QueuePoller:
             thread.start()
             self._threads.append(thread)
 
+    def pause(self) -> None:
+        """Stop taking new batches (as disabling the event source mapping does); the batch in hand finishes."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._running.set()
         for thread in self._threads:
             thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if not self._running.wait(timeout=0.2):
+                continue
             try:
                 messages = self._gather()
                 if messages:
@@ -123,9 +135,9 @@ class QueuePoller:
         if not self.mapping.report_item_failures:
             return set()
         failures = (result.payload or {}).get("batchItemFailures") or []
-        ids = {f.get("itemIdentifier") for f in failures if isinstance(f, dict)}
-        # An identifier that is not in the batch fails the whole batch, as on AWS.
-        return every if ids - every or None in ids else ids & every
+        ids = {str(f.get("itemIdentifier")) for f in failures if isinstance(f, dict)}
+        # An identifier that is not in the batch (or none at all) fails the whole batch, as on AWS.
+        return every if ids - every else ids
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = message.get("Attributes", {})

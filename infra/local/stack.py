@@ -25,6 +25,8 @@ from infra.local.event_sources import Mapping, QueuePoller
 from infra.local.lambda_runtime import FunctionSpec, InvocationResult, LocalFunction
 from infra.local.provision import Provisioned, Provisioner
 from infra.local.router import Router
+from infra.local.sandboxes.base import Sandbox
+from infra.local.sandboxes.registry import start_sandboxes
 from infra.local.template import Template
 
 LOCAL_DIR = ROOT / ".local"
@@ -51,6 +53,7 @@ class LocalStack:
     router: Router | None = None
     provisioned: Provisioned | None = None
     template: Template | None = None
+    sandboxes: dict[str, Sandbox] = field(default_factory=dict)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -67,9 +70,23 @@ class LocalStack:
         self.router.start()
         self._event_sources()
         self._api()
+        self._sandboxes()
         return self
 
+    def _sandboxes(self) -> None:
+        """Start the outside world and point each platform's webhooks at the local API with its local secret."""
+        self.sandboxes = start_sandboxes(self.clock)
+        if self.api is None:
+            return
+        for platform, sandbox in self.sandboxes.items():
+            name = f"crossdock-{self.env}/webhooks/{platform}"
+            if self.provisioned and name in self.provisioned.secrets:
+                sandbox.webhook_targets = [f"{self.api.url}/v1/webhooks/{platform}"]
+                sandbox.use_webhook_secret(self.webhook_secret(platform))
+
     def stop(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
         for poller in self.pollers:
             poller.stop()
         if self.router:

@@ -98,6 +98,7 @@ class Sandbox:
     """Subclasses set ``name`` and register routes with ``route``; state lives in ``self.state``."""
 
     name = "sandbox"
+    webhook_secret = ""
 
     def __init__(self, clock: Clock | None = None, seed: int = 7) -> None:
         self.clock = clock or Clock()
@@ -124,6 +125,10 @@ class Sandbox:
     def fault_response(self, status: int) -> Response:
         """How this platform words an injected error (override for the real shape)."""
         return Response(status, {"error": "sandbox fault", "status": status})
+
+    def use_webhook_secret(self, secret: str) -> None:
+        """Sign future deliveries with ``secret`` (the platform-side half of a secret rotation)."""
+        self.webhook_secret = secret
 
     def delivery_headers(self, delivery: Delivery) -> dict[str, str]:
         """Headers of one delivery attempt, made at send time: per-attempt ids, timestamps and signatures."""

@@ -1,0 +1,99 @@
+"""``crossdock``: the operator's command line. ``crossdock local up|demo`` runs the local stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from types import FrameType
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Crossdock: run, inspect and operate the integration fabric.", no_args_is_help=True)
+local = typer.Typer(help="The whole topology on this machine: no AWS account, no Docker.", no_args_is_help=True)
+app.add_typer(local, name="local")
+console = Console()
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@local.command("up")
+def local_up(env: str = typer.Option("dev", help="Which environment's template to run")) -> None:
+    """Start the local stack and keep it running until Ctrl-C."""
+    from infra.local.stack import LocalStack
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    stack = LocalStack(env=env)
+    with console.status("synthesizing and starting the local stack..."):
+        stack.start()
+    try:
+        _print_endpoints(stack)
+        console.print("\n[bold]Running.[/bold] Ctrl-C stops everything.")
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("\nstopping...")
+    finally:
+        stack.stop()
+
+
+@local.command("demo")
+def local_demo(
+    env: str = typer.Option("dev", help="Which environment's template to run"),
+    orders: int = typer.Option(40, min=1, help="How many orders the scenario plays"),
+) -> None:
+    """Start the local stack, play the scenario, print the report, stop. Exits 1 if anything was lost or doubled."""
+    from infra.local.report import collect, render
+    from infra.local.scenario import play_shopify
+    from infra.local.stack import LocalStack
+
+    started = time.monotonic()
+    stack = LocalStack(env=env)
+    try:
+        with console.status("synthesizing and starting the local stack..."):
+            stack.start()
+        with console.status(f"playing {orders} Shopify orders with duplicates, late retries and reordering..."):
+            expected = play_shopify(stack, orders)
+            quiet = stack.wait_until_quiet(timeout=120)
+        report = collect(stack, expected)
+        print(render(report, stack))  # noqa: T201 - the report is the command's output
+        print(f"\nfinished in {time.monotonic() - started:.1f}s{'' if quiet else ' (timed out waiting for quiet)'}")  # noqa: T201
+    finally:
+        stack.stop()
+    if not (report.ok and quiet):
+        raise typer.Exit(1)
+
+
+def _print_endpoints(stack: object) -> None:
+    from infra.local.stack import LocalStack
+
+    assert isinstance(stack, LocalStack)
+    table = Table(title="Crossdock local stack", show_lines=False)
+    table.add_column("what")
+    table.add_column("where")
+    if stack.api:
+        for route in stack.api.routes:
+            table.add_row(f"API {route.method} {route.path}", f"{stack.api.url}{route.path}")
+    for name, sandbox in stack.sandboxes.items():
+        table.add_row(f"sandbox {name}", f"{sandbox.url}   (state: {sandbox.url}/_sandbox/state)")
+    table.add_row("AWS (moto server)", stack.emulators.moto_url)
+    table.add_row(f"DynamoDB ({stack.emulators.dynamodb_engine})", stack.emulators.dynamodb_url)
+    if stack.provisioned:
+        for name, value in stack.provisioned.secrets.items():
+            table.add_row(f"secret {name}", value)
+    table.add_row("function logs", str(stack.log_dir))
+    console.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

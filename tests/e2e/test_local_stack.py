@@ -1,0 +1,121 @@
+"""The deployed wiring, proved on the local stack: webhook → bus → rule → consumer queue → function → DLQ."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.local.sandboxes.shopify import ShopifySandbox
+from infra.local.scenario import shopify_order
+from infra.local.stack import LocalStack, synth_template
+from infra.samples import compact, shopify_delivery
+from tests.e2e.conftest import TIME_SCALE
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def consumer(stack: LocalStack) -> Any:
+    [poller] = [p for p in stack.pollers if "RecordOrder" in p.mapping.function]
+    return poller
+
+
+def recorded(stack: LocalStack, order_id: int) -> dict[str, Any] | None:
+    table = next(n for k, n in stack.provisioned.tables.items() if k.startswith("Orders"))  # type: ignore[union-attr]
+    key = {"pk": {"S": f"ORDER#shopify:acme-supply.myshopify.com:{order_id}"}, "sk": {"S": "STATE"}}
+    item: dict[str, Any] | None = stack.client("dynamodb").get_item(TableName=table, Key=key).get("Item")
+    return item
+
+
+def test_signed_shopify_webhook_reaches_the_consumer_queue_as_deployed(local_stack: LocalStack) -> None:
+    poller = consumer(local_stack)
+    poller.pause()
+    try:
+        shopify = local_stack.sandboxes["shopify"]
+        assert isinstance(shopify, ShopifySandbox)
+        order = shopify_order(501)
+        shopify.emit_order("orders/create", order)
+        [delivery] = shopify.flush_webhooks()
+        assert delivery.status == 202
+        sqs = local_stack.client("sqs")
+        queue_url = poller.mapping.queue_url
+        messages = wait_for(
+            lambda: sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0).get("Messages"), timeout=15
+        )
+        event = json.loads(messages[0]["Body"])
+        assert event["source"] == "crossdock.intake"
+        assert event["detail-type"] == "OrderReceived"
+        assert event["detail"]["data"]["external_id"] == str(order["id"])
+        assert event["detail"]["metadata"]["correlation_id"]
+    finally:
+        poller.resume()
+    item = wait_for(lambda: recorded(local_stack, order["id"]))
+    assert item["status"]["S"] == "received"
+
+
+def test_api_gateway_limits_apply_before_the_function(local_stack: LocalStack) -> None:
+    assert local_stack.api
+    url = f"{local_stack.api.url}/v1/webhooks/shopify"
+    assert httpx.post(url, content=b"x" * (10 * 1024 * 1024 + 1), timeout=30).status_code == 413
+    assert httpx.get(url, timeout=10).status_code == 404  # only POST is routed
+
+
+def test_poison_message_lands_in_the_dlq_after_max_receive_count(local_stack: LocalStack) -> None:
+    assert local_stack.provisioned
+    assert local_stack.template
+    poller = consumer(local_stack)
+    queue_url = poller.mapping.queue_url
+    queue_id = local_stack.template.logical_id_of("AWS::SQS::Queue", queue_url)
+    redrive = local_stack.template.props(queue_id)["RedrivePolicy"]  # type: ignore[arg-type]
+    dlq_url = local_stack.template.attributes(
+        local_stack.template.logical_id_of("AWS::SQS::Queue", redrive["deadLetterTargetArn"])  # type: ignore[arg-type]
+    )["QueueUrl"]
+    sqs = local_stack.client("sqs")
+    before = local_stack.functions[poller.mapping.function].invocations
+    sqs.send_message(QueueUrl=queue_url, MessageBody='{"not": "an event"}')
+    visibility = poller.mapping.visibility_timeout * TIME_SCALE
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=dlq_url, VisibilityTimeout=0, AttributeNames=["All"]).get("Messages"),
+        timeout=redrive["maxReceiveCount"] * (visibility + 2) + 10,
+    )
+    assert messages[0]["Body"] == '{"not": "an event"}'
+    attempts = local_stack.functions[poller.mapping.function].invocations - before
+    assert attempts == redrive["maxReceiveCount"]
+    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=messages[0]["ReceiptHandle"])
+
+
+@pytest.fixture(scope="module")
+def rewired_stack() -> Any:
+    """The same stack, except that the rule's pattern in the template asks for a detail-type nobody sends."""
+    template = copy.deepcopy(synth_template("dev"))
+    [rule] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    rule["Properties"]["EventPattern"]["detail-type"] = ["OrderReceivedV2"]
+    stack = LocalStack(template_json=template, time_scale=TIME_SCALE)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+def test_a_changed_rule_pattern_no_longer_delivers(rewired_stack: LocalStack) -> None:
+    assert rewired_stack.api
+    body = compact(shopify_order(777))
+    headers = shopify_delivery(body, secret=rewired_stack.webhook_secret("shopify"))
+    response = httpx.post(f"{rewired_stack.api.url}/v1/webhooks/shopify", headers=headers, content=body, timeout=30)
+    assert response.status_code == 202
+    assert rewired_stack.wait_until_quiet(timeout=30)
+    poller = consumer(rewired_stack)
+    assert rewired_stack.functions[poller.mapping.function].invocations == 0
+    assert recorded(rewired_stack, 7_124_853_400_777) is None
