@@ -45,6 +45,7 @@ class QueuePoller:
         self._running.set()
         self._threads: list[threading.Thread] = []
         self._busy = 0
+        self._active = 0  # pollers inside an iteration
         self._lock = threading.Lock()
         self.batches = 0
         self.failed_records = 0
@@ -60,9 +61,15 @@ class QueuePoller:
             thread.start()
             self._threads.append(thread)
 
-    def pause(self) -> None:
-        """Stop taking new batches (as disabling the event source mapping does); the batch in hand finishes."""
+    def pause(self, timeout: float = 15.0) -> None:
+        """Stop taking batches, as disabling the event source mapping does; returns once the batch in hand is done."""
         self._running.clear()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._active == 0:
+                    return
+            time.sleep(0.05)
 
     def resume(self) -> None:
         self._running.set()
@@ -77,12 +84,18 @@ class QueuePoller:
         while not self._stop.is_set():
             if not self._running.wait(timeout=0.2):
                 continue
+            with self._lock:
+                self._active += 1
             try:
-                messages = self._gather()
-                if messages:
-                    self._process(messages)
+                if self._running.is_set():  # again: pause() may have come in between
+                    messages = self._gather()
+                    if messages:
+                        self._process(messages)
             except Exception:
                 time.sleep(0.5)
+            finally:
+                with self._lock:
+                    self._active -= 1
 
     def _gather(self) -> list[dict[str, Any]]:
         """Receive up to batch size, waiting at most the batching window once the first record is in."""

@@ -55,8 +55,11 @@ def collect(stack: LocalStack, expected: Expected) -> Report:
             report.lost.append(key)
         elif state is not None and state["status"] != status:
             report.misordered.append(key)
-    received = Counter(e["detail"]["data"]["channel"] + ":" + e["detail"]["data"]["store"] + ":"
-                       + e["detail"]["data"]["external_id"] for e in published if e["detail-type"] == "OrderReceived")
+    received = Counter(
+        e["detail"]["data"]["channel"] + ":" + e["detail"]["data"]["store"] + ":" + e["detail"]["data"]["external_id"]
+        for e in published
+        if e["detail-type"] == "OrderReceived"
+    )
     report.duplicated = [key for key, count in received.items() if count > 1]
     for key, entries in timeline.items():
         if len(set(entries)) != len(entries):

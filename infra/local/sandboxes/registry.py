@@ -13,16 +13,15 @@ def _factories() -> dict[str, Callable[[Clock], Sandbox]]:
     from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
     from infra.local.sandboxes.netsuite import NetSuiteSandbox
     from infra.local.sandboxes.shopify import ShopifySandbox
+    from infra.local.sandboxes.wms import WmsSandbox
     from infra.local.sandboxes.woocommerce import WooCommerceSandbox
-
-    WmsSandbox = None  # TEMP
 
     return {
         "shopify": lambda clock: ShopifySandbox(clock),
         "bigcommerce": lambda clock: BigCommerceSandbox(clock),
         "woocommerce": lambda clock: WooCommerceSandbox(clock),
         "netsuite": lambda clock: NetSuiteSandbox(clock),
-        # TEMP
+        "wms": lambda clock: WmsSandbox(clock),
     }
 
 

@@ -1,0 +1,308 @@
+"""The NetSuite sandbox over real loopback HTTP: record service shapes, external ids, transforms, governance."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.local.clock import Clock
+from infra.local.sandboxes.netsuite import RECORD_API, NetSuiteSandbox
+from infra.samples import shopify_payload
+
+SHOP = "acme-supply.myshopify.com"
+TBA = {
+    "Authorization": 'OAuth realm="1234567_SB1", oauth_consumer_key="ck", oauth_token="tk", '
+    'oauth_signature_method="HMAC-SHA256", oauth_timestamp="1764324843", oauth_nonce="n0nce", '
+    'oauth_version="1.0", oauth_signature="c2lnbmF0dXJl"'
+}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[NetSuiteSandbox]:
+    # One server per module: stopping one waits out the server's poll interval, so tests share it.
+    sandbox = NetSuiteSandbox(Clock())
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def netsuite(server: NetSuiteSandbox) -> NetSuiteSandbox:
+    server.reset()
+    return server
+
+
+@pytest.fixture(scope="module")
+def client(server: NetSuiteSandbox) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url + RECORD_API, headers=TBA, timeout=5) as client:
+        yield client
+
+
+@pytest.fixture
+def api(netsuite: NetSuiteSandbox, client: httpx.Client) -> httpx.Client:
+    """A client of the record service, on a freshly reset sandbox."""
+    return client
+
+
+def sales_order(external_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """The sample Shopify order as an integration would post it: customer and items by external id."""
+    order = shopify_payload()
+    body: dict[str, Any] = {
+        "externalId": external_id or f"shopify:{SHOP}:{order['id']}",
+        "entity": {"externalId": f"shopify:{SHOP}:{order['customer']['id']}"},
+        "otherRefNum": order["po_number"],
+        "memo": order["name"],
+        "item": {
+            "items": [
+                {"item": {"externalId": line["sku"]}, "quantity": line["quantity"], "rate": float(line["price"])}
+                for line in order["line_items"]
+            ]
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def created_id(response: httpx.Response) -> str:
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    return response.headers["location"].rsplit("/", 1)[1]
+
+
+def error_code(response: httpx.Response) -> str:
+    body = response.json()
+    assert set(body) == {"type", "title", "status", "o:errorDetails"}
+    assert body["status"] == response.status_code
+    code: str = body["o:errorDetails"][0]["o:errorCode"]
+    return code
+
+
+def test_requests_without_credentials_get_invalid_login(netsuite: NetSuiteSandbox) -> None:
+    for headers in ({}, {"Authorization": "Basic dXNlcjpwYXNz"}):
+        response = httpx.get(f"{netsuite.url}{RECORD_API}/customer/101", headers=headers)
+        assert response.status_code == 401
+        assert error_code(response) == "INVALID_LOGIN"
+        assert response.json()["title"] == "Unauthorized"
+
+
+def test_create_answers_204_with_location_and_reads_back_by_id_and_eid(
+    netsuite: NetSuiteSandbox, api: httpx.Client
+) -> None:
+    response = api.post("/salesOrder", json=sales_order())
+    order_id = created_id(response)
+    assert response.headers["location"] == f"{netsuite.url}{RECORD_API}/salesOrder/{order_id}"
+
+    order = api.get(f"/salesOrder/{order_id}").json()
+    assert order["externalId"] == f"shopify:{SHOP}:7124853309745"
+    assert order["entity"] == {"id": "101", "refName": "Harbor Point Facilities Group"}
+    assert order["tranId"].startswith("SO")
+    assert order["orderStatus"] == {"id": "B", "refName": "Pending Fulfillment"}
+    lines = order["item"]["items"]
+    expected = [(line["sku"], line["quantity"]) for line in shopify_payload()["line_items"]]
+    assert [(line["item"]["refName"], line["quantity"]) for line in lines] == expected
+    assert order["total"] == 3293.10  # the order's total_line_items_price
+    assert order["links"][0]["href"].endswith(f"/salesOrder/{order_id}")
+
+    by_eid = api.get(f"/salesOrder/eid:shopify:{SHOP}:7124853309745")
+    assert by_eid.status_code == 200
+    assert by_eid.json()["id"] == order_id
+
+
+def test_unknown_record_is_404_nonexistent_id(api: httpx.Client) -> None:
+    response = api.get("/salesOrder/999999")
+    assert response.status_code == 404
+    assert error_code(response) == "NONEXISTENT_ID"
+    assert api.get("/salesOrder/eid:nobody").status_code == 404
+
+
+def test_a_second_create_with_the_same_external_id_is_rejected(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    created_id(api.post("/salesOrder", json=sales_order("shopify:x:1")))
+    again = api.post("/salesOrder", json=sales_order("shopify:x:1"))
+    assert again.status_code == 400
+    assert error_code(again) == "DUP_RCRD"
+    assert len(netsuite.records_with_external_id("salesOrder", "shopify:x:1")) == 1
+    assert netsuite.snapshot()["counts"]["salesOrder"] == 1
+
+
+def test_eid_upsert_creates_once_then_updates(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    body = sales_order()
+    del body["externalId"]
+    first = api.put("/salesOrder/eid:shopify:x:2", json=body)
+    second = api.put("/salesOrder/eid:shopify:x:2", json={**body, "memo": "#1001 (edited)"})
+    assert created_id(first) == created_id(second)
+    [order] = netsuite.records_with_external_id("salesOrder", "shopify:x:2")
+    assert order["memo"] == "#1001 (edited)"
+    assert netsuite.count("salesOrder") == 1
+
+
+def test_put_needs_an_external_id(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    response = api.put(f"/salesOrder/{order_id}", json={"memo": "x"})
+    assert response.status_code == 400
+
+
+def test_invalid_references_name_the_field(api: httpx.Client) -> None:
+    inactive = api.post("/salesOrder", json=sales_order(entity={"id": "103"}))
+    assert inactive.status_code == 400
+    assert error_code(inactive) == "INVALID_CONTENT"
+    assert inactive.json()["o:errorDetails"][0]["o:errorPath"] == "entity"
+
+    bad_item = sales_order(item={"items": [{"item": {"id": 9999}, "quantity": 1}]})
+    response = api.post("/salesOrder", json=bad_item)
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "item.items[0].item"
+
+
+def test_transform_to_fulfillment_then_invoice_moves_the_order(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+
+    partial = {"item": {"items": [{"orderLine": 1, "quantity": 5}]}}
+    first_shipment = created_id(api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", json=partial))
+    assert api.get(f"/salesOrder/{order_id}").json()["orderStatus"]["id"] == "E"  # partly fulfilled, unbilled
+
+    rest = api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", json={"shipStatus": {"id": "C"}})
+    created_id(rest)
+    assert api.get(f"/salesOrder/{order_id}").json()["orderStatus"] == {"id": "F", "refName": "Pending Billing"}
+
+    fulfillment = api.get(f"/itemFulfillment/{first_shipment}").json()
+    assert fulfillment["createdFrom"]["id"] == order_id
+    assert fulfillment["item"]["items"][0]["quantity"] == 5
+
+    invoice_id = created_id(api.post(f"/salesOrder/{order_id}/!transform/invoice"))
+    invoice = api.get(f"/invoice/{invoice_id}").json()
+    assert invoice["total"] == 3293.10
+    assert invoice["entity"]["id"] == "101"
+    order = api.get(f"/salesOrder/{order_id}").json()
+    assert order["orderStatus"] == {"id": "G", "refName": "Billed"}
+    assert all(line["quantityBilled"] == line["quantity"] for line in order["item"]["items"])
+
+    nothing_left = api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment")
+    assert nothing_left.status_code == 400
+    assert netsuite.count("itemFulfillment") == 2
+
+
+def test_over_fulfilling_a_line_is_rejected(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    too_many = {"item": {"items": [{"orderLine": 1, "quantity": 13}]}}
+    response = api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", json=too_many)
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "item.items[0].quantity"
+
+
+def test_return_authorization_then_credit_memo(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    created_id(api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment"))
+    returned = {"item": {"items": [{"orderLine": 2, "quantity": 2}]}}
+    ra_id = created_id(api.post(f"/salesOrder/{order_id}/!transform/returnAuthorization", json=returned))
+    assert api.get(f"/returnAuthorization/{ra_id}").json()["orderStatus"]["refName"] == "Pending Receipt"
+
+    memo_id = created_id(api.post(f"/returnAuthorization/{ra_id}/!transform/creditMemo"))
+    memo = api.get(f"/creditMemo/{memo_id}").json()
+    assert memo["total"] == 144.80  # 2 x 72.40
+    assert memo["createdFrom"]["id"] == ra_id
+    assert api.get(f"/returnAuthorization/{ra_id}").json()["status"]["refName"] == "Refunded"
+    assert api.post(f"/returnAuthorization/{ra_id}/!transform/creditMemo").status_code == 400
+
+
+def test_customers_are_seeded_with_terms_credit_hold_and_inactive(api: httpx.Client) -> None:
+    good = api.get(f"/customer/eid:shopify:{SHOP}:8841720385329").json()
+    assert good["id"] == "101"
+    assert good["terms"]["refName"] == "Net 30"
+    assert not good["isInactive"]
+    assert not good["custentity_crossdock_credit_hold"]
+    assert {"entityId", "creditLimit", "balance"} <= set(good)
+
+    on_hold = api.get("/customer/102").json()
+    assert on_hold["custentity_crossdock_credit_hold"] is True
+    assert on_hold["creditHoldOverride"]["id"] == "ON"
+    assert on_hold["balance"] > on_hold["creditLimit"]
+
+    assert api.get("/customer/103").json()["isInactive"] is True
+    listed = api.get("/customer", params={"q": 'email IS "dana.whitfield@example.com"'}).json()
+    assert [item["id"] for item in listed["items"]] == ["101"]
+
+
+def test_items_carry_a_price_list(api: httpx.Client) -> None:
+    [gloves] = api.get("/inventoryItem", params={"q": 'itemId IS "GLV-NIT4-L-CS"'}).json()["items"]
+    item = api.get(f"/inventoryItem/{gloves['id']}").json()
+    assert item["basePrice"] == 84.50
+    assert [p["priceLevel"]["refName"] for p in item["price"]["items"]] == ["Base Price", "Wholesale"]
+
+
+def test_suiteql_finds_a_transaction_by_external_id(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order("shopify:x:9")))
+    query = {"q": "SELECT id, tranid, status FROM transaction WHERE externalid = 'shopify:x:9'"}
+    url = f"{netsuite.url}/services/rest/query/v1/suiteql"
+    response = httpx.post(url, json=query, headers={**TBA, "Prefer": "transient"})
+    assert response.status_code == 200
+    [row] = response.json()["items"]
+    assert row["id"] == order_id
+    assert row["status"] == "B"
+    assert httpx.post(url, json=query, headers=TBA).status_code == 400  # Prefer: transient is required
+
+
+def test_concurrency_limit_answers_netsuites_429(netsuite: NetSuiteSandbox) -> None:
+    httpx.post(f"{netsuite.url}/_sandbox/faults", json={"latency_ms": 600})
+    assert netsuite.faults.max_concurrency == 5  # setting other knobs keeps the shared-tier limit
+    start = threading.Barrier(6)
+    responses: list[httpx.Response] = []
+
+    def call() -> None:
+        start.wait()
+        responses.append(httpx.get(f"{netsuite.url}{RECORD_API}/customer/101", headers=TBA, timeout=5))
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [429]
+    [blocked] = [r for r in responses if r.status_code == 429]
+    assert error_code(blocked) == "CONCURRENCY_LIMIT_EXCEEDED"
+    assert blocked.json()["o:errorDetails"][0]["detail"].startswith("Concurrent request limit exceeded")
+
+
+def test_timeout_after_commit_commits_exactly_once() -> None:
+    # A server of its own: the stalled request outlives the test and holds a concurrency slot meanwhile.
+    netsuite = NetSuiteSandbox(Clock())
+    netsuite.start()
+    try:
+        with httpx.Client(base_url=netsuite.url + RECORD_API, headers=TBA, timeout=5) as api:
+            check_timeout_after_commit(netsuite, api)
+    finally:
+        netsuite.stop()
+
+
+def check_timeout_after_commit(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    control = httpx.post(f"{netsuite.url}/_sandbox/netsuite/timeout-after-commit", json={"count": 1, "seconds": 1})
+    assert control.json()["count"] == 1
+
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/salesOrder", json=sales_order("shopify:x:7"), timeout=0.3)
+    # The write happened although the client saw a timeout...
+    assert len(netsuite.records_with_external_id("salesOrder", "shopify:x:7")) == 1
+    # ...so a blind retry of the create is refused, and the upsert a careful client uses finds the record.
+    assert error_code(api.post("/salesOrder", json=sales_order("shopify:x:7"))) == "DUP_RCRD"
+    body = sales_order()
+    del body["externalId"]
+    created_id(api.put("/salesOrder/eid:shopify:x:7", json=body))
+    assert len(netsuite.records_with_external_id("salesOrder", "shopify:x:7")) == 1
+    assert netsuite.snapshot()["timeout_after_commit"]["stalled"] == [f"POST {RECORD_API}/salesOrder"]
+
+
+def test_injected_errors_use_netsuites_shape(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    httpx.post(f"{netsuite.url}/_sandbox/faults", json={"error_rate": 1.0})
+    response = api.get("/customer/101")
+    assert response.status_code in {500, 502, 503}
+    assert error_code(response) == "UNEXPECTED_ERROR"
+
+
+def test_unrouted_paths_answer_in_netsuites_shape(api: httpx.Client) -> None:
+    response = api.get("/vendorBill/1")
+    assert response.status_code == 404
+    assert error_code(response) == "NONEXISTENT_ID"
