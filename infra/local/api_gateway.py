@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from infra.local.lambda_runtime import InvocationResult
+from infra.local.loopback import LoopbackServer
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 INTEGRATION_TIMEOUT_SECONDS = 30
@@ -67,7 +68,7 @@ class LocalHttpApi:
         self.routes = routes
         self._invoke = invoke
         self._throttle = throttle
-        self._server: ThreadingHTTPServer | None = None
+        self._server = LoopbackServer()
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) for the report
 
     def start(self, port: int = 0) -> str:
@@ -103,22 +104,14 @@ class LocalHttpApi:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="local-http-api", daemon=True).start()
-        return self.url
+        return self._server.start(_Handler, "local-http-api", port)
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.stop()
 
     def handle(self, method: str, raw: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         json_type = {"content-type": "application/json"}

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,6 +25,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from infra.local.clock import Clock
+from infra.local.loopback import LoopbackServer
 
 
 class Faults(BaseModel):
@@ -110,8 +111,7 @@ class Sandbox:
         self.webhook_targets: list[str] = []
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._in_flight = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = LoopbackServer()
         self.reset()
 
     # -- what subclasses provide --------------------------------------------------------------------------
@@ -224,23 +224,14 @@ class Sandbox:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.name}", daemon=True)
-        self._thread.start()
-        return self.url
+        return self._server.start(_Handler, f"sandbox-{self.name}", port)
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "sandbox not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server.stop()
 
     # -- dispatch -----------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:

@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.local.clock import Clock
-from infra.local.sandboxes.base import Request, Response, Sandbox
 from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.samples import load_json
+from tests.integration.sandboxes.support import FrozenClock, Inbox
 
 STORE = "teststore1"
 TOKEN = "bc_test_access_token"
@@ -26,38 +25,6 @@ CLIENT_SECRET = "bc_test_client_secret"
 START = 1_796_053_337.0  # 2026-11-30T15:42:17Z, the sample order's creation time
 SAMPLE_ID = 1207
 HTTP = httpx.Client(timeout=10)  # one keep-alive client: a new one per call costs ~50 ms of TLS setup
-
-
-class FrozenClock(Clock):
-    """Moves only when told, so quota windows and signed timestamps are exact."""
-
-    def __init__(self, start: float) -> None:
-        super().__init__()
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> float:
-        self._now += seconds
-        return self._now
-
-
-class Inbox(Sandbox):
-    """Where the webhooks go: it keeps each request as it arrived."""
-
-    name = "inbox"
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
-        self.route("POST", "/webhooks/bigcommerce", self.receive)
-
-    def reset_state(self) -> None:
-        self.received: list[Request] = []
-
-    def receive(self, request: Request) -> Response:
-        self.received.append(request)
-        return Response(200)
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.local.clock import Clock
-from infra.local.sandboxes.base import Request, Response, Sandbox
 from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.samples import compact, load_json, shopify_payload
 from shared.signatures import hmac_sha256_b64
+from tests.integration.sandboxes.support import FrozenClock, Inbox
 
 SECRET = "shpss_test_secret"
 TOKEN = "shpat_test_token"
@@ -56,38 +55,6 @@ mutation Set($input: InventorySetQuantitiesInput!) {
     userErrors { code field message }
   }
 }"""
-
-
-class FrozenClock(Clock):
-    """Real time would refill the cost bucket between two requests; this clock moves only when told."""
-
-    def __init__(self, start: float) -> None:
-        super().__init__()
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> float:
-        self._now += seconds
-        return self._now
-
-
-class Inbox(Sandbox):
-    """Where the webhooks go: it keeps each request as it arrived."""
-
-    name = "inbox"
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
-        self.route("POST", "/webhooks/shopify", self.receive)
-
-    def reset_state(self) -> None:
-        self.received: list[Request] = []
-
-    def receive(self, request: Request) -> Response:
-        self.received.append(request)
-        return Response(200, {"ok": True})
 
 
 @pytest.fixture(scope="module")

@@ -8,48 +8,25 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from infra.local.clock import Clock
-from infra.local.sandboxes.base import Request, Response, Sandbox
+from infra.local.sandboxes.base import Request
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.samples import shopify_payload
+from tests.integration.sandboxes.support import Inbox
 
 HEADERS = {"Authorization": "Bearer pat_sandbox", "shipbob_channel_id": "4242"}
 
 
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-
-class Receiver(Sandbox):
-    """Stands in for Crossdock's webhook endpoint: keeps every delivery as it arrived."""
-
-    name = "receiver"
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
-        self.route("POST", "/hooks/shipbob", self.receive)
-
-    def reset_state(self) -> None:
-        self.received: list[Received] = []
-
-    def receive(self, request: Request) -> Response:
-        self.received.append(Received(request.headers, request.body))
-        return Response(200)
-
-
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[WmsSandbox, Receiver]]:
+def servers() -> Iterator[tuple[WmsSandbox, Inbox]]:
     # One pair per module: stopping a server waits out its poll interval, so tests share them.
     clock = Clock()
-    wms, receiver = WmsSandbox(clock), Receiver(clock)
+    wms, receiver = WmsSandbox(clock), Inbox(clock)
     wms.start()
     receiver.start()
     yield wms, receiver
@@ -58,21 +35,21 @@ def servers() -> Iterator[tuple[WmsSandbox, Receiver]]:
 
 
 @pytest.fixture
-def wms(servers: tuple[WmsSandbox, Receiver]) -> WmsSandbox:
+def wms(servers: tuple[WmsSandbox, Inbox]) -> WmsSandbox:
     wms, receiver = servers
     wms.reset()
     receiver.reset()
-    wms.webhook_targets = [f"{receiver.url}/hooks/shipbob"]
+    wms.webhook_targets = [f"{receiver.url}/webhooks/shipbob"]
     return wms
 
 
 @pytest.fixture
-def receiver(servers: tuple[WmsSandbox, Receiver], wms: WmsSandbox) -> Receiver:
+def receiver(servers: tuple[WmsSandbox, Inbox], wms: WmsSandbox) -> Inbox:
     return servers[1]
 
 
 @pytest.fixture(scope="module")
-def client(servers: tuple[WmsSandbox, Receiver]) -> Iterator[httpx.Client]:
+def client(servers: tuple[WmsSandbox, Inbox]) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=f"{servers[0].url}/2026-01", headers=HEADERS, timeout=5) as client:
         yield client
 
@@ -112,7 +89,7 @@ def order_body(reference_id: str = "shopify:acme-supply.myshopify.com:7124853309
     }
 
 
-def verify(secret: str, delivery: Received) -> bool:
+def verify(secret: str, delivery: Request) -> bool:
     """Standard Webhooks verification, written from the spec rather than from the sandbox's code."""
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{delivery.headers['webhook-id']}.{delivery.headers['webhook-timestamp']}.".encode() + delivery.body
@@ -162,7 +139,7 @@ def test_create_validates_the_model(api: httpx.Client) -> None:
     assert no_channel.status_code == 400
 
 
-def test_cancel_before_shipping_cancels_everything(api: httpx.Client, receiver: Receiver, wms: WmsSandbox) -> None:
+def test_cancel_before_shipping_cancels_everything(api: httpx.Client, receiver: Inbox, wms: WmsSandbox) -> None:
     order = api.post("/order", json=order_body()).json()
     response = api.post(f"/order/{order['id']}:cancel")
     assert response.status_code == 200
@@ -185,7 +162,7 @@ def test_cancel_after_shipping_fails_and_changes_nothing(api: httpx.Client, wms:
     assert api.get(f"/order/{order['id']}").json()["status"] == "Fulfilled"
 
 
-def test_ship_sends_a_signed_webhook_with_tracking(api: httpx.Client, receiver: Receiver, wms: WmsSandbox) -> None:
+def test_ship_sends_a_signed_webhook_with_tracking(api: httpx.Client, receiver: Inbox, wms: WmsSandbox) -> None:
     order = api.post("/order", json=order_body()).json()
     package = {"carrier": "FedEx", "carrier_service": "Ground", "tracking_number": "794612345678", "weight_oz": 4100}
     wms.ship(order["id"], packages=[package])
@@ -210,7 +187,7 @@ def test_ship_sends_a_signed_webhook_with_tracking(api: httpx.Client, receiver: 
 
 
 def test_a_duplicate_delivery_carries_the_same_id_and_is_signed_when_sent(
-    api: httpx.Client, receiver: Receiver, wms: WmsSandbox
+    api: httpx.Client, receiver: Inbox, wms: WmsSandbox
 ) -> None:
     order = api.post("/order", json=order_body()).json()
     wms.ship(order["id"], delays=(0, 0, 3600))
@@ -248,7 +225,7 @@ def test_partial_shipment_splits_the_order(api: httpx.Client, wms: WmsSandbox) -
     assert api.get(f"/order/{order['id']}").json()["status"] == "PartiallyFulfilled"
 
 
-def test_delivery_is_reported(api: httpx.Client, receiver: Receiver, wms: WmsSandbox) -> None:
+def test_delivery_is_reported(api: httpx.Client, receiver: Inbox, wms: WmsSandbox) -> None:
     order = api.post("/order", json=order_body()).json()
     shipment = wms.ship(order["id"])
     wms.deliver(shipment["id"])
@@ -257,7 +234,7 @@ def test_delivery_is_reported(api: httpx.Client, receiver: Receiver, wms: WmsSan
     assert json.loads(receiver.received[1].body)["delivery_date"] is not None
 
 
-def test_webhook_secret_rotation(api: httpx.Client, receiver: Receiver, wms: WmsSandbox) -> None:
+def test_webhook_secret_rotation(api: httpx.Client, receiver: Inbox, wms: WmsSandbox) -> None:
     order = api.post("/order", json=order_body()).json()
     wms.ship(order["id"])
     rotated = "whsec_" + base64.b64encode(b"rotated-secret-bytes").decode()

@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.local.clock import Clock
-from infra.local.sandboxes.base import Request, Response, Sandbox
 from infra.local.sandboxes.woocommerce import WooCommerceSandbox
 from infra.samples import load_json
+from tests.integration.sandboxes.support import FrozenClock, Inbox
 
 KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
@@ -25,39 +24,6 @@ SITE = "https://orders.acme-supply.example"
 START = 1_796_053_337.0  # 2026-11-30T15:42:17Z, the sample order's creation time
 ORDER_ID = 30412
 HTTP = httpx.Client(timeout=10)  # one keep-alive client: a new one per call costs ~50 ms of TLS setup
-
-
-class FrozenClock(Clock):
-    """Moves only when told, so dates in the store are exact."""
-
-    def __init__(self, start: float) -> None:
-        super().__init__()
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> float:
-        self._now += seconds
-        return self._now
-
-
-class Inbox(Sandbox):
-    """Where the webhooks go: it keeps each request as it arrived and answers ``status``."""
-
-    name = "inbox"
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock)
-        self.route("POST", "/webhooks/woocommerce", self.receive)
-
-    def reset_state(self) -> None:
-        self.received: list[Request] = []
-        self.status = 200
-
-    def receive(self, request: Request) -> Response:
-        self.received.append(request)
-        return Response(self.status)
 
 
 @pytest.fixture(scope="module")
