@@ -28,6 +28,8 @@ def local_up(env: str = typer.Option("dev", help="Which environment's template t
     """Start the local stack and keep it running until Ctrl-C."""
     from infra.local.stack import LocalStack
 
+    # Ctrl-C and `kill` both stop cleanly, even where a shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     stack = LocalStack(env=env)
     with console.status("synthesizing and starting the local stack..."):

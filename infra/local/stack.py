@@ -5,8 +5,8 @@ Everything is derived from the synthesized template; nothing here lists the topo
 
 from __future__ import annotations
 
+import atexit
 import json
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +57,7 @@ class LocalStack:
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> LocalStack:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's access log
+        atexit.register(self.stop)  # an exception on the way out still stops every process
         template_json = self.template_json or synth_template(self.env)
         self.emulators.start()
         self.template = Template.from_dict(template_json, f"Crossdock-{self.env}", "us-east-1")
@@ -85,6 +85,7 @@ class LocalStack:
                 sandbox.use_webhook_secret(self.webhook_secret(platform))
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         for sandbox in self.sandboxes.values():
             sandbox.stop()
         for poller in self.pollers:
