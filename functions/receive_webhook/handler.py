@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.receive_webhook.env import IntakeEnv
-from functions.receive_webhook.logic import IntakeDeps, receive_webhook
+from functions.receive_webhook.logic import Handshake, IntakeDeps, receive_webhook
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.idempotency import dynamodb_persistence
 from shared.aws.secrets import SecretsManagerWebhookSecrets
@@ -35,6 +35,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     def handle() -> dict[str, Any]:
         platform = (event.get("pathParameters") or {}).get("platform", "")
         ack = receive_webhook(platform, webhook_request(event), deps(), context)
+        if isinstance(ack, Handshake):
+            return json_response(200, ack.reply)
         return json_response(200 if ack.duplicate else 202, ack.model_dump())
 
     return handle_errors(handle)

@@ -36,6 +36,12 @@ class Ack(BaseModel):
     duplicate: bool = False
 
 
+class Handshake(BaseModel):
+    """A platform's setup call, answered 200 with no event."""
+
+    reply: dict[str, Any]
+
+
 Publish = Callable[..., Ack]
 
 
@@ -72,10 +78,14 @@ class IntakeDeps:
 
 def receive_webhook(
     platform: str, request: WebhookRequest, deps: IntakeDeps, context: LambdaContext | None = None
-) -> Ack:
+) -> Ack | Handshake:
     adapter = adapter_for(platform)
     if len(request.body) > deps.max_body_bytes:
         raise PayloadTooLarge("body too large", bytes=len(request.body), limit=deps.max_body_bytes)
+    reply = adapter.handshake(request)
+    if reply is not None:
+        logger.info("webhook handshake", platform=platform)
+        return Handshake(reply=reply)
     adapter.verify(request, deps.secrets.for_platform(platform))
     delivery = adapter.parse(request)
     logger.append_keys(platform=platform, topic=delivery.topic, event_id=delivery.event.metadata.event_id)

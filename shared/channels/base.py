@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from shared.models.events import EventEnvelope
+from shared.models.lifecycle import ChannelOrderRef, ChannelStatus, Reason
 from shared.models.order import Order
 
 
@@ -26,14 +28,32 @@ class Delivery:
     """A verified delivery, mapped. ``dedupe_key`` names the platform event, so every retry of it shares the key."""
 
     dedupe_key: str
-    event: EventEnvelope[Order]
+    event: EventEnvelope[Any]
     topic: str
 
 
+class ChannelApi(Protocol):
+    """What Crossdock calls on a channel's own API (``shared/channels/<platform>/api.py``)."""
+
+    def fetch_order(self, external_id: str) -> Order:
+        """The order as the channel has it now, mapped to the canonical model (the claim check)."""
+
+    def list_updated_since(self, since: datetime) -> list[ChannelOrderRef]:
+        """Every order updated at or after ``since``, for reconciliation (paginated under the hood)."""
+
+    def push_status(self, external_id: str, status: ChannelStatus, reasons: Sequence[Reason] = ()) -> None:
+        """Tell the channel what happened, idempotently: pushing the same status twice changes nothing."""
+
+
 class WebhookAdapter(Protocol):
+    """Adapters subclass ``WebhookAdapterBase`` for the defaults."""
+
     platform: str
     # The platform's retry horizon: a dedupe window shorter than this lets a late retry through twice.
     retry_horizon_seconds: int
+
+    def handshake(self, request: WebhookRequest) -> dict[str, Any] | None:
+        """A platform's unsigned setup call (e.g. WooCommerce's creation ping): the body to answer 200 with."""
 
     def verify(self, request: WebhookRequest, secrets: Sequence[bytes]) -> None:
         """Raise ``Unauthorized`` unless one of ``secrets`` signed the request."""
@@ -43,3 +63,10 @@ class WebhookAdapter(Protocol):
 
         Raise ``NotFound`` for a topic we do not take, ``ValidationFailed`` for a bad body.
         """
+
+
+class WebhookAdapterBase:
+    """Defaults for adapters: no handshake."""
+
+    def handshake(self, request: WebhookRequest) -> dict[str, Any] | None:
+        return None

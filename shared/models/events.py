@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.models.lifecycle import ChannelOrderRef, ChannelStatusChange, FulfillmentRelease, OrderDecision
 from shared.models.order import Order
 
 SCHEMA_VERSION = "1.0"
@@ -51,12 +52,9 @@ class OrderEvent(EventEnvelope[Order]):
     def for_order(
         cls, order: Order, *, dedupe_key: str, source: str, occurred_at: datetime | None = None
     ) -> OrderEvent:
-        metadata = EventMetadata(
-            event_id=derive_id(cls.detail_type, dedupe_key),
-            correlation_id=derive_id("order", order.key),
-            occurred_at=occurred_at or datetime.now(UTC),
-            source=source,
-        )
+        metadata = metadata_for(cls.detail_type, dedupe_key=dedupe_key, order_key=order.key, source=source)
+        if occurred_at is not None:
+            metadata = metadata.model_copy(update={"occurred_at": occurred_at})
         return cls(metadata=metadata, data=order)
 
 
@@ -72,7 +70,54 @@ class OrderCancelled(OrderEvent):
     detail_type: ClassVar[str] = "OrderCancelled"
 
 
+def metadata_for(detail_type: str, *, dedupe_key: str, order_key: str, source: str) -> EventMetadata:
+    """Metadata of an event about one order: ids derived as above, so redoing the work repeats the same ids."""
+    return EventMetadata(
+        event_id=derive_id(detail_type, dedupe_key),
+        correlation_id=derive_id("order", order_key),
+        occurred_at=datetime.now(UTC),
+        source=source,
+    )
+
+
+class OrderAccepted(EventEnvelope[OrderDecision]):
+    detail_type: ClassVar[str] = "OrderAccepted"
+
+
+class OrderHeld(EventEnvelope[OrderDecision]):
+    detail_type: ClassVar[str] = "OrderHeld"
+
+
+class OrderRejected(EventEnvelope[OrderDecision]):
+    detail_type: ClassVar[str] = "OrderRejected"
+
+
+class FulfillmentReleased(EventEnvelope[FulfillmentRelease]):
+    detail_type: ClassVar[str] = "FulfillmentReleased"
+
+
+class ChannelOrderNotified(EventEnvelope[ChannelOrderRef]):
+    """A channel says an order changed but sent no order (a thin webhook, or reconciliation found it)."""
+
+    detail_type: ClassVar[str] = "ChannelOrderNotified"
+
+
+class ChannelStatusUpdated(EventEnvelope[ChannelStatusChange]):
+    detail_type: ClassVar[str] = "ChannelStatusUpdated"
+
+
 # Every contract published on the bus, by detail-type: the schema export and its drift test iterate this.
-CONTRACTS: dict[str, type[OrderEvent]] = {
-    model.detail_type: model for model in (OrderReceived, OrderUpdated, OrderCancelled)
+CONTRACTS: dict[str, type[EventEnvelope[Any]]] = {
+    model.detail_type: model
+    for model in (
+        OrderReceived,
+        OrderUpdated,
+        OrderCancelled,
+        OrderAccepted,
+        OrderHeld,
+        OrderRejected,
+        FulfillmentReleased,
+        ChannelOrderNotified,
+        ChannelStatusUpdated,
+    )
 }

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from shared.channels.base import Delivery, WebhookRequest
+from shared.channels.base import Delivery, WebhookAdapterBase, WebhookRequest
 from shared.channels.shopify.mapping import to_order
 from shared.channels.shopify.payloads import ShopifyOrder
 from shared.errors import NotFound, Unauthorized, ValidationFailed
@@ -22,7 +22,7 @@ TOPICS: dict[str, type[OrderEvent]] = {
 }
 
 
-class ShopifyAdapter:
+class ShopifyAdapter(WebhookAdapterBase):
     platform = "shopify"
     retry_horizon_seconds = 4 * 3600  # 8 retries over 4 h (REFERENCE.md)
 

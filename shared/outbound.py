@@ -1,0 +1,108 @@
+"""Calling an outside system: timeouts, retries with backoff and full jitter, and typed errors.
+
+Every adapter (channels, ERP, WMS) goes through ``OutboundClient``. It retries what a retry can fix (timeouts,
+connection errors, 5xx, 429 with its Retry-After) a few times within a small time budget, then raises
+``RateLimited`` or ``DownstreamUnavailable`` so the queue retries later. Anything else comes back as the
+response, for the adapter to read in the system's own terms.
+
+A request that is not safe to repeat (``idempotent=False``) is never retried after it may have reached the
+system: a timeout then raises ``DownstreamUnavailable`` with ``maybe_committed=True`` and the adapter must look
+before it writes again.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from shared.connections import Connection
+from shared.errors import DownstreamUnavailable, RateLimited
+from shared.observability import logger
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class OutboundClient:
+    def __init__(
+        self,
+        system: str,
+        connection: Connection,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        timeout: float = 5.0,
+        attempts: int = 3,
+        base_delay: float = 0.2,
+        max_delay: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+        is_retryable: Callable[[httpx.Response], bool] | None = None,
+    ) -> None:
+        self.system = system
+        self._client = httpx.Client(
+            base_url=connection.base_url.rstrip("/"),
+            headers=dict(headers or {}),
+            auth=auth,
+            timeout=timeout,
+            transport=transport,
+        )
+        self._attempts = attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self._is_retryable = is_retryable or (lambda response: response.status_code in RETRYABLE_STATUS)
+        self.calls = 0  # for the figures: channel calls per change, ERP calls per order
+
+    def request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+        last: httpx.Response | None = None
+        for attempt in range(1, self._attempts + 1):
+            self.calls += 1
+            try:
+                response = self._client.request(method, path, **kwargs)
+            except httpx.TimeoutException as error:
+                if not idempotent:
+                    raise DownstreamUnavailable(
+                        f"{self.system} timed out", system=self.system, maybe_committed=True
+                    ) from error
+                self._log_retry(attempt, "timeout")
+            except httpx.TransportError as error:
+                # Not connected, so nothing was committed: safe to retry whatever the method.
+                self._log_retry(attempt, type(error).__name__)
+            else:
+                if not self._is_retryable(response):
+                    return response
+                last = response
+                self._log_retry(attempt, str(response.status_code))
+            if attempt < self._attempts:
+                self._sleep(self._delay(attempt, last))
+        if last is not None and last.status_code == 429:
+            raise RateLimited(f"{self.system} rate limited", retry_after_seconds=_retry_after(last), system=self.system)
+        status = last.status_code if last is not None else None
+        raise DownstreamUnavailable(f"{self.system} unavailable", system=self.system, status=status)
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        retry_after = _retry_after(response) if response is not None else None
+        if retry_after is not None:
+            return min(retry_after, self._max_delay)
+        # Full jitter: spreads retries of many consumers hitting one ERP at once.
+        return random.uniform(0, min(self._max_delay, self._base_delay * 2 ** (attempt - 1)))  # noqa: S311
+
+    def _log_retry(self, attempt: int, why: str) -> None:
+        logger.warning("outbound call failed", system=self.system, attempt=attempt, why=why)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""The warehouse / 3PL. Ports here, adapters beside."""
