@@ -8,13 +8,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra.assets import ROOT
-from shared.channels.registry import adapter_for
+from shared.channels.registry import adapter_for, platforms
+from shared.models.rules import OrderRules, RoutingRules, Warehouse
 
 EnvName = Literal["dev", "staging", "prod"]
 # The values CloudWatch Logs accepts for retention.
 RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
+
+
+class ReconcileSchedule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every_minutes: int = Field(default=15, ge=1)
+    lookback_minutes: int = Field(default=120, ge=1)
+
+
+# Outside systems every environment connects to; channels with an API are added from ``reconcile``.
+CORE_SYSTEMS = ("netsuite", "wms")
 
 
 class EnvConfig(BaseModel):
@@ -35,11 +47,20 @@ class EnvConfig(BaseModel):
     consumer_max_concurrency: int = Field(default=2, ge=2, le=1000)
     api_rate_limit: int = Field(default=100, ge=1)
     api_burst_limit: int = Field(default=200, ge=1)
+    order_rules: OrderRules = Field(default_factory=OrderRules)
+    routing: RoutingRules = Field(
+        default_factory=lambda: RoutingRules(warehouses=(Warehouse(id="main", erp_location="1", regions=("*",)),))
+    )
+    # Channels asked on a schedule for what changed: platform → minutes between runs and look-back window.
+    reconcile: dict[str, ReconcileSchedule] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> EnvConfig:
         if self.log_retention_days not in RETENTION_DAYS:
             raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_DAYS)}")
+        unknown = (set(self.reconcile) | set(self.dedupe_window_hours)) - set(platforms())
+        if unknown:
+            raise ValueError(f"unknown platform(s) {sorted(unknown)}: known are {platforms()}")
         for platform, hours in self.dedupe_window_hours.items():
             horizon = adapter_for(platform).retry_horizon_seconds
             if hours * 3600 < horizon:
@@ -57,6 +78,12 @@ class EnvConfig(BaseModel):
     @property
     def platforms(self) -> list[str]:
         return sorted(self.dedupe_window_hours)
+
+    @property
+    def connected_systems(self) -> list[str]:
+        """Every system with a connection secret: the ERP, the WMS, and each channel we call."""
+        channels_called = set(self.reconcile) | (set(self.platforms) - {"b2b_portal"})
+        return sorted(set(CORE_SYSTEMS) | channels_called)
 
 
 def load_config(environments: dict[str, Any], env_name: str) -> EnvConfig:

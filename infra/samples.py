@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from infra.assets import ROOT
+from shared import standard_webhooks
 from shared.signatures import hmac_sha256_b64
 
 EVENTS_DIR = ROOT / "events"
@@ -53,6 +55,75 @@ def shopify_delivery(
     if shop:
         headers["X-Shopify-Shop-Domain"] = shop
     return headers
+
+
+def bigcommerce_payload(name: str = "webhook_order_created") -> dict[str, Any]:
+    payload: dict[str, Any] = load_json(f"bigcommerce/{name}.json")
+    return payload
+
+
+def woocommerce_payload(name: str = "order") -> dict[str, Any]:
+    payload: dict[str, Any] = load_json(f"woocommerce/{name}.json")
+    return payload
+
+
+def b2b_portal_payload(name: str = "order_created") -> dict[str, Any]:
+    payload: dict[str, Any] = load_json(f"b2b_portal/{name}.json")
+    return payload
+
+
+def standard_webhooks_headers(
+    body: bytes, secret: str | list[str], msg_id: str, timestamp: int | None = None
+) -> dict[str, str]:
+    """Standard Webhooks headers of one attempt: ``v1`` signatures of ``{id}.{timestamp}.{body}``, one per secret.
+
+    Several secrets are how a sender rotates: it signs with the old and the new one for a while.
+    """
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    secrets = [secret] if isinstance(secret, str) else secret
+    signatures = " ".join(standard_webhooks.sign(s.encode(), msg_id, stamp, body) for s in secrets)
+    return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signatures}
+
+
+def bigcommerce_delivery(
+    body: bytes, *, secret: str, msg_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
+    """Headers of one BigCommerce delivery: Standard Webhooks keyed with the app's client secret itself.
+
+    ``msg_id`` is the same on every retry of one event; the timestamp and signature are per attempt.
+    """
+    headers = {"Content-Type": "application/json"}
+    headers.update(standard_webhooks_headers(body, secret, msg_id or str(uuid.uuid4()), timestamp))
+    return headers
+
+
+def woocommerce_delivery(
+    body: bytes, *, secret: str, topic: str = "order.created", source: str | None = None
+) -> dict[str, str]:
+    """Headers of one WooCommerce delivery of ``body``: base64 HMAC-SHA256 of the raw body, a new delivery id."""
+    headers: dict[str, str] = load_json("woocommerce/headers_order_created.json")
+    resource, event = topic.split(".", 1)
+    headers.update(
+        {
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": resource,
+            "X-WC-Webhook-Event": event,
+            "X-WC-Webhook-Signature": hmac_sha256_b64(secret.encode(), body),
+            "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,  # new per delivery
+        }
+    )
+    if source:
+        headers["X-WC-Webhook-Source"] = source
+    return headers
+
+
+def woocommerce_ping(webhook_id: int = 11) -> tuple[dict[str, str], bytes]:
+    """The unsigned ping WooCommerce sends when a hook is saved: headers and body."""
+    headers = {
+        "User-Agent": "WooCommerce/10.2.1 Hookshot (WordPress/6.8.3)",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return headers, f"webhook_id={webhook_id}".encode()
 
 
 def http_api_event(

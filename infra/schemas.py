@@ -1,4 +1,5 @@
-"""Export the JSON Schemas of our event contracts to ``events/schemas/`` (``make schemas``).
+"""Export the JSON Schemas of our event contracts to ``events/schemas/`` (``make schemas``), and of the payloads we
+document for senders (the B2B portal's order submission) next to their samples.
 
 A test fails when the committed files drift from the models, so a contract never changes by accident.
 """
@@ -9,9 +10,11 @@ import json
 from typing import Any
 
 from infra.samples import EVENTS_DIR
+from shared.channels.b2b_portal.payloads import OrderSubmission
 from shared.models.events import CONTRACTS
 
 SCHEMAS_DIR = EVENTS_DIR / "schemas"
+B2B_PORTAL_SCHEMA = EVENTS_DIR / "b2b_portal" / "order_submission.schema.json"
 
 
 def contract_schemas() -> dict[str, dict[str, Any]]:
@@ -25,6 +28,14 @@ def contract_schemas() -> dict[str, dict[str, Any]]:
     return schemas
 
 
+def b2b_portal_schema() -> dict[str, Any]:
+    """What a portal may send (validation mode: the input side)."""
+    schema = OrderSubmission.model_json_schema(mode="validation")
+    schema["$id"] = "https://crossdock.dev/schemas/b2b_portal/order_submission.schema.json"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
 def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
@@ -34,6 +45,8 @@ def main() -> None:
     for detail_type, schema in contract_schemas().items():
         (SCHEMAS_DIR / f"{detail_type}.json").write_text(render(schema))
         print(f"wrote events/schemas/{detail_type}.json")  # noqa: T201 - a CLI's output
+    B2B_PORTAL_SCHEMA.write_text(render(b2b_portal_schema()))
+    print(f"wrote {B2B_PORTAL_SCHEMA.relative_to(EVENTS_DIR.parent)}")  # noqa: T201 - a CLI's output
 
 
 if __name__ == "__main__":

@@ -9,15 +9,18 @@ from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.components.connections import Connections
 from infra.components.consumer import Consumer
 from infra.components.event_bus import EventBackbone
 from infra.components.idempotency_table import IdempotencyTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
+from infra.components.order_journey import OrderJourney
 from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
 from infra.components.webhook_secrets import WebhookSecrets
 from infra.config import EnvConfig
+from shared.models.events import CONTRACTS
 
 
 class CrossdockStack(Stack):
@@ -54,24 +57,31 @@ class CrossdockStack(Stack):
         webhooks = WebhookApi(self, "Webhooks", config=config, intake=intake)
 
         orders = OrdersTable(self, "Orders", config=config)
-        recorder = factory.function(
-            "RecordOrder",
-            package="record_order",
-            description="Record order versions and timeline entries",
-            timeout=Duration.seconds(30),
-            environment={"ORDERS_TABLE_NAME": orders.table.table_name},
-        )
-        orders.table.grant_read_write_data(recorder)
-        Consumer(
+        connections = Connections(self, "Connections", config=config)
+        recorder = Consumer(
             self,
-            "OrderRecording",
-            function=recorder,
+            "RecordOrder",
+            factory=factory,
+            package="record_order",
+            # Every event about an order goes on its timeline.
+            description="Record order versions, statuses and timeline entries",
+            environment={"ORDERS_TABLE_NAME": orders.table.table_name},
             bus=backbone.bus,
-            pattern=events.EventPattern(
-                source=["crossdock.intake"], detail_type=["OrderReceived", "OrderUpdated", "OrderCancelled"]
-            ),
+            pattern=events.EventPattern(source=events.Match.prefix("crossdock."), detail_type=sorted(CONTRACTS)),
             monitoring=monitoring,
             max_concurrency=config.consumer_max_concurrency,
+        )
+        orders.grant(recorder.function, write=True)
+        OrderJourney(
+            self,
+            "OrderJourney",
+            config=config,
+            factory=factory,
+            bus=backbone.bus,
+            orders=orders,
+            connections=connections,
+            monitoring=monitoring,
+            api=webhooks,
         )
 
         for fn in factory.functions:
@@ -82,3 +92,5 @@ class CrossdockStack(Stack):
         CfnOutput(self, "EventBusName", value=backbone.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "WebhookSecretPrefix", value=secrets.prefix)
+        CfnOutput(self, "ConnectionSecretPrefix", value=connections.prefix)
+        CfnOutput(self, "OrderApiUrl", value=f"{webhooks.api.api_endpoint}/v1/orders")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 EnvT = TypeVar("EnvT", bound=BaseModel)
 
@@ -20,3 +20,16 @@ def load_env(model: type[EnvT]) -> EnvT:
     except ValidationError as error:
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
         raise MisconfiguredError(f"bad or missing environment variables: {', '.join(fields)}") from None
+
+
+class ConsumerEnv(BaseModel):
+    """What every SQS consumer needs: where its records go when no retry can fix them."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    DLQ_URL: str = Field(min_length=1)
+
+
+class PublishingConsumerEnv(ConsumerEnv):
+    EVENT_BUS_NAME: str = Field(min_length=1)
+    CONNECTION_PREFIX: str = Field(min_length=1, description="Connection secret name = prefix + system")

@@ -13,8 +13,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from shared.errors import DownstreamUnavailable
+from shared.erp.ports import CancelOutcome, ErpCustomer, ErpItem, ErpSalesOrder
+from shared.errors import DownstreamUnavailable, NotFound
+from shared.ids import erp_external_id
 from shared.models.events import EventEnvelope
+from shared.models.lifecycle import Allocation, ChannelOrderRef, ChannelStatus, FulfillmentRequest, Reason
+from shared.models.order import Order
+from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
+from shared.wms.ports import WmsCancelOutcome, WmsOrder
 
 
 class FakeSecrets:
@@ -89,22 +95,195 @@ class FakeLambdaContext:
 
 
 class FakeOrderStore:
-    """The orders table's conditions in memory: newest version wins, one timeline entry per event."""
+    """The orders table's conditions in memory: versions only move to newer, statuses only to a higher rank,
+    one timeline entry per event id. ``find`` sees only orders with a version (the index key comes with it)."""
 
     def __init__(self) -> None:
-        self.states: dict[str, Any] = {}
-        self.timeline: dict[str, list[Any]] = {}
+        self.versions: dict[str, OrderVersion] = {}
+        self.statuses: dict[str, OrderStatus] = {}
+        self.entries: dict[str, list[TimelineEntry]] = {}
 
-    def apply_version(self, state: Any) -> bool:
-        current = self.states.get(state.order_key)
+    def apply_version(self, state: OrderVersion) -> bool:
+        current = self.versions.get(state.order_key)
         if current is not None and current.version >= state.version:
             return False
-        self.states[state.order_key] = state
+        self.versions[state.order_key] = state
         return True
 
-    def append(self, entry: Any) -> bool:
-        entries = self.timeline.setdefault(entry.order_key, [])
+    def advance_status(self, order_key: str, status: OrderStatus, at: dt.datetime) -> bool:
+        current = self.statuses.get(order_key)
+        if current is not None and current.rank >= status.rank:
+            return False
+        self.statuses[order_key] = status
+        return True
+
+    def append(self, entry: TimelineEntry) -> bool:
+        entries = self.entries.setdefault(entry.order_key, [])
         if any(e.event_id == entry.event_id for e in entries):
             return False
         entries.append(entry)
         return True
+
+    def get(self, order_key: str) -> OrderState | None:
+        version, status = self.versions.get(order_key), self.statuses.get(order_key)
+        if version is None and status is None:
+            return None
+        return OrderState(
+            order_key=order_key,
+            channel=version.channel if version else None,
+            store=version.store if version else None,
+            external_id=version.external_id if version else None,
+            version=version.version if version else None,
+            status=status,
+            correlation_id=version.correlation_id if version else None,
+        )
+
+    def timeline(self, order_key: str) -> list[TimelineEntry]:
+        return sorted(self.entries.get(order_key, []), key=lambda e: e.at)
+
+    def find(self, channel: str, external_id: str) -> list[OrderState]:
+        keys = [k for k, v in self.versions.items() if (v.channel, v.external_id) == (channel, external_id)]
+        return [state for key in keys if (state := self.get(key)) is not None]
+
+
+class _Failures:
+    """Errors to raise on the next calls of an operation; ``after_commit`` does the work first, then raises
+    (a timeout that hid a commit)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[tuple[Exception, bool]]] = {}
+
+    def fail_next(self, operation: str, error: Exception, *, after_commit: bool = False) -> None:
+        self._failures.setdefault(operation, []).append((error, after_commit))
+
+    def _failure(self, operation: str, *, committed: bool) -> None:
+        pending = self._failures.get(operation)
+        if pending and pending[0][1] == committed:
+            raise pending.pop(0)[0]
+
+
+class FakeErp(_Failures):
+    """An ERP in memory: customers by order key or email, items by SKU, sales orders by external id."""
+
+    def __init__(
+        self, customers: dict[str, ErpCustomer] | None = None, catalog: dict[str, ErpItem] | None = None
+    ) -> None:
+        super().__init__()
+        self.customers = dict(customers or {})
+        self.catalog = dict(catalog or {})
+        self.sales_orders: dict[str, ErpSalesOrder] = {}
+        self.allocations: dict[str, tuple[Allocation, ...]] = {}
+        self.creates = 0
+        self.calls: list[str] = []
+
+    def find_customer(self, order: Order) -> ErpCustomer | None:
+        self._call("find_customer")
+        found = self.customers.get(order.key)
+        if found is None and order.customer.email:
+            found = self.customers.get(order.customer.email)
+        return found
+
+    def items(self, skus: Sequence[str], customer: ErpCustomer | None = None) -> dict[str, ErpItem]:
+        self._call("items")
+        return {sku: self.catalog[sku] for sku in skus if sku in self.catalog}
+
+    def upsert_sales_order(
+        self, order: Order, customer: ErpCustomer, allocations: Sequence[Allocation]
+    ) -> ErpSalesOrder:
+        self._call("upsert_sales_order")
+        external_id = erp_external_id(order.key)
+        if external_id not in self.sales_orders:
+            self.creates += 1
+            self.sales_orders[external_id] = ErpSalesOrder(
+                id=f"SO-{self.creates}", external_id=external_id, status="pendingFulfillment"
+            )
+            self.allocations[external_id] = tuple(allocations)
+        self._failure("upsert_sales_order", committed=True)
+        return self.sales_orders[external_id]
+
+    def find_sales_order(self, order: Order) -> ErpSalesOrder | None:
+        self._call("find_sales_order")
+        return self.sales_orders.get(erp_external_id(order.key))
+
+    def cancel_sales_order(self, order: Order) -> CancelOutcome:
+        self._call("cancel_sales_order")
+        found = self.sales_orders.get(erp_external_id(order.key))
+        if found is None:
+            return CancelOutcome.NOT_FOUND
+        if found.shipped:
+            return CancelOutcome.TOO_LATE
+        if found.cancelled:
+            return CancelOutcome.ALREADY_CANCELLED
+        self.sales_orders[found.external_id] = found.model_copy(update={"cancelled": True, "status": "closed"})
+        return CancelOutcome.CANCELLED
+
+    def ship(self, order: Order) -> None:
+        """The ERP records a fulfillment: the sales order can no longer be cancelled."""
+        external_id = erp_external_id(order.key)
+        self.sales_orders[external_id] = self.sales_orders[external_id].model_copy(update={"shipped": True})
+
+    def _call(self, operation: str) -> None:
+        self.calls.append(operation)
+        self._failure(operation, committed=False)
+
+
+class FakeWms(_Failures):
+    """A WMS in memory: one fulfillment order per reference id, as ShipBob keys them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders: dict[str, WmsOrder] = {}
+        self.requests: dict[str, FulfillmentRequest] = {}
+        self.creates = 0
+
+    def release(self, request: FulfillmentRequest) -> WmsOrder:
+        self._failure("release", committed=False)
+        existing = self.orders.get(request.reference_id)
+        if existing is not None:
+            return existing.model_copy(update={"created": False})
+        self.creates += 1
+        made = WmsOrder(id=f"WMS-{self.creates}", reference_id=request.reference_id, status="Processing", created=True)
+        self.orders[request.reference_id] = made
+        self.requests[request.reference_id] = request
+        self._failure("release", committed=True)
+        return made
+
+    def cancel(self, reference_id: str) -> WmsCancelOutcome:
+        self._failure("cancel", committed=False)
+        found = self.orders.get(reference_id)
+        if found is None:
+            return WmsCancelOutcome.NOT_FOUND
+        if found.status == "Completed":
+            return WmsCancelOutcome.TOO_LATE
+        self.orders[reference_id] = found.model_copy(update={"status": "Cancelled"})
+        return WmsCancelOutcome.CANCELLED
+
+    def ship(self, reference_id: str) -> None:
+        self.orders[reference_id] = self.orders[reference_id].model_copy(update={"status": "Completed"})
+
+
+class FakeChannelApi:
+    """A channel's API in memory: orders to fetch, refs to list, and the status it shows for each order."""
+
+    def __init__(self, orders: Sequence[Order] = (), updated: Sequence[ChannelOrderRef] = ()) -> None:
+        self.orders = {order.external_id: order for order in orders}
+        self.updated = list(updated)
+        self.asked_since: list[dt.datetime] = []
+        self.statuses: dict[str, ChannelStatus] = {}
+        # Every push that changed the channel: a repeat of the status it already shows changes nothing.
+        self.pushed: list[tuple[str, ChannelStatus, tuple[Reason, ...]]] = []
+
+    def fetch_order(self, external_id: str) -> Order:
+        if external_id not in self.orders:
+            raise NotFound("no such order in the channel", field="external_id")
+        return self.orders[external_id]
+
+    def list_updated_since(self, since: dt.datetime) -> list[ChannelOrderRef]:
+        self.asked_since.append(since)
+        return [ref for ref in self.updated if ref.updated_at is None or ref.updated_at >= since]
+
+    def push_status(self, external_id: str, status: ChannelStatus, reasons: Sequence[Reason] = ()) -> None:
+        if self.statuses.get(external_id) is status:
+            return
+        self.statuses[external_id] = status
+        self.pushed.append((external_id, status, tuple(reasons)))

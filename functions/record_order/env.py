@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shared.env import ConsumerEnv
 
 
-class RecordOrderEnv(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+class RecordOrderEnv(ConsumerEnv):
     ORDERS_TABLE_NAME: str = Field(min_length=1)

@@ -1,4 +1,7 @@
-"""An event consumer: rule on the bus → queue (with DLQ and alarms) → function, with partial batch failures."""
+"""An event consumer: rule on the bus → queue (with DLQ and alarms) → function, with partial batch failures.
+
+The function gets ``DLQ_URL`` so that a record no retry can fix goes to the DLQ at once, with its reason.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
+from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
 from infra.components.queue_with_dlq import QueueWithDlq
 
@@ -19,18 +23,29 @@ class Consumer(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        function: lambda_.Function,
+        factory: LambdaFactory,
+        package: str,
+        description: str,
+        environment: dict[str, str],
         bus: events.IEventBus,
         pattern: events.EventPattern,
         monitoring: Monitoring,
         max_concurrency: int,
+        timeout_seconds: int = 30,
         batch_size: int = 10,
         batching_window_seconds: int = 1,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.buffer = QueueWithDlq(
-            self, "Buffer", monitoring=monitoring, consumer_timeout=function.timeout or Duration.seconds(3)
+        timeout = Duration.seconds(timeout_seconds)
+        self.buffer = QueueWithDlq(self, "Buffer", monitoring=monitoring, consumer_timeout=timeout)
+        self.function: lambda_.Function = factory.function(
+            construct_id,
+            package=package,
+            description=description,
+            timeout=timeout,
+            environment={**environment, "DLQ_URL": self.buffer.dlq.queue_url},
         )
+        self.buffer.dlq.grant_send_messages(self.function)
         self.rule = events.Rule(self, "Rule", event_bus=bus, event_pattern=pattern)
         # Delivery failures from the bus land in the same DLQ: one place to look, one redrive.
         self.rule.add_target(
@@ -41,7 +56,7 @@ class Consumer(Construct):
                 max_event_age=Duration.hours(24),
             )
         )
-        function.add_event_source(
+        self.function.add_event_source(
             sources.SqsEventSource(
                 self.buffer.queue,
                 batch_size=batch_size,

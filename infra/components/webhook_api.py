@@ -5,6 +5,7 @@ from __future__ import annotations
 import jsii
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -71,3 +72,12 @@ class WebhookApi(Construct):
                 "Platforms authenticate by an HMAC over the raw body, which only the function can check "
                 "(a REQUEST authorizer gets no body). Unsigned requests get 401.",
             )
+
+    def add_iam_route(self, path: str, function: lambda_.IFunction) -> None:
+        """A GET for our own people and tools: SigV4-signed by an IAM principal allowed execute-api:Invoke."""
+        self.api.add_routes(
+            path=path,
+            methods=[apigwv2.HttpMethod.GET],
+            integration=integrations.HttpLambdaIntegration(f"{function.node.id}Integration", function),
+            authorizer=authorizers.HttpIamAuthorizer(),
+        )

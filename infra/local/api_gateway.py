@@ -34,12 +34,13 @@ class Route:
     path: str  # e.g. /v1/webhooks/{platform}
     function: str
     regex: re.Pattern[str]
+    iam: bool = False
 
     @classmethod
-    def of(cls, route_key: str, function: str) -> Route:
+    def of(cls, route_key: str, function: str, authorization: str = "NONE") -> Route:
         method, path = route_key.split(" ", 1)
         regex = re.compile("^" + re.sub(r"\{(\w+)\+?\}", r"(?P<\1>[^/]+)", path) + "$")
-        return cls(method, path, function, regex)
+        return cls(method, path, function, regex, iam=authorization == "AWS_IAM")
 
 
 class TokenBucket:
@@ -122,6 +123,10 @@ class LocalHttpApi:
                 break
         else:
             return 404, json_type, b'{"message":"Not Found"}'
+        if route.iam and not _sigv4_signed(headers):
+            # Locally the signature cannot be checked against IAM; a request that is not SigV4-signed at all
+            # is refused, as API Gateway refuses it.
+            return 403, json_type, b'{"message":"Forbidden"}'
         if self._throttle and not self._throttle.take():
             return 429, json_type, b'{"message":"Too Many Requests"}'
         event = self._event(route, method, parts.path, parts.query, headers, body, match.groupdict())
@@ -180,6 +185,11 @@ class LocalHttpApi:
         if body:
             event["body"] = body.decode("utf-8", errors="replace") if is_text else base64.b64encode(body).decode()
         return event
+
+
+def _sigv4_signed(headers: dict[str, str]) -> bool:
+    authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    return authorization.startswith("AWS4-HMAC-SHA256 ")
 
 
 def _response(payload: Any) -> tuple[int, dict[str, str], bytes]:

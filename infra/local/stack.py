@@ -76,13 +76,19 @@ class LocalStack:
     def _sandboxes(self) -> None:
         """Start the outside world and point each platform's webhooks at the local API with its local secret."""
         self.sandboxes = start_sandboxes(self.clock)
-        if self.api is None:
-            return
-        for platform, sandbox in self.sandboxes.items():
-            name = f"crossdock-{self.env}/webhooks/{platform}"
-            if self.provisioned and name in self.provisioned.secrets:
-                sandbox.webhook_targets = [f"{self.api.url}/v1/webhooks/{platform}"]
-                sandbox.use_webhook_secret(self.webhook_secret(platform))
+        assert self.provisioned
+        secrets = self.client("secretsmanager")
+        for system, sandbox in self.sandboxes.items():
+            # What ops do after a deploy: put each system's URL and credentials in its connection secret.
+            connection = f"crossdock-{self.env}/connections/{system}"
+            if connection in self.provisioned.secrets:
+                value = json.dumps(sandbox.connection())
+                secrets.put_secret_value(SecretId=connection, SecretString=value)
+                self.provisioned.secrets[connection] = value
+            webhooks = f"crossdock-{self.env}/webhooks/{system}"
+            if self.api is not None and webhooks in self.provisioned.secrets:
+                sandbox.webhook_targets = [f"{self.api.url}/v1/webhooks/{system}"]
+                sandbox.use_webhook_secret(self.webhook_secret(system))
 
     def stop(self) -> None:
         atexit.unregister(self.stop)
@@ -174,7 +180,8 @@ class LocalStack:
                 if self.template.attributes(k)["Ref"] == integration_id
             )
             function_arn = self.template.props(integration)["IntegrationUri"]
-            routes.append(Route.of(props["RouteKey"], str(function_arn).rsplit(":", 1)[-1]))
+            function = str(function_arn).rsplit(":", 1)[-1]
+            routes.append(Route.of(props["RouteKey"], function, props.get("AuthorizationType", "NONE")))
         if not routes:
             return
         throttle = None

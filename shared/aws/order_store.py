@@ -1,18 +1,23 @@
-"""Orders table: one ``STATE`` item per order (versioned conditional writes) and one item per timeline entry.
+"""Orders table: one ``STATE`` item per order and one item per timeline entry.
 
-Keys: ``pk = ORDER#<channel>:<store>:<external id>``; ``sk = STATE`` or ``TL#<iso time>#<event id>``.
+Keys: ``pk = ORDER#<channel>:<store>:<external id>``; ``sk = STATE`` or ``TL#<event id>`` (read back in time order).
+The ``by_external_id`` index (``channel_external = <channel>#<external id>``) finds an order without its store.
+Every write is conditional, so redelivered or out-of-order events change nothing they should not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws import clients
 from shared.errors import DownstreamUnavailable
-from shared.models.order_state import OrderVersion, TimelineEntry
+from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
+
+INDEX = "by_external_id"
 
 
 class DynamoOrderStore:
@@ -20,44 +25,147 @@ class DynamoOrderStore:
         self._table = table_name
         self._client = client
 
+    # -- writes ---------------------------------------------------------------------------------------------
     def apply_version(self, state: OrderVersion) -> bool:
-        """Write ``state`` unless a version at least as new is there. False means stale or a duplicate."""
-        item = {
-            "pk": {"S": f"ORDER#{state.order_key}"},
-            "sk": {"S": "STATE"},
-            "channel": {"S": state.channel},
-            "store": {"S": state.store},
-            "external_id": {"S": state.external_id},
-            "status": {"S": state.status.value},
-            "version": {"N": str(state.version)},
-            "correlation_id": {"S": state.correlation_id},
-            "last_event_id": {"S": state.last_event_id},
-        }
-        return self._put_if(item, "attribute_not_exists(pk) OR version < :version", {":version": item["version"]})
+        """Apply ``state`` unless a version at least as new is there. False means stale or a duplicate."""
+        return self._update(
+            state.order_key,
+            "SET version = :version, channel = :channel, #store = :store, external_id = :external_id, "
+            "channel_external = :channel_external, correlation_id = :correlation_id, last_event_id = :event_id",
+            "attribute_not_exists(version) OR version < :version",
+            {
+                ":version": {"N": str(state.version)},
+                ":channel": {"S": state.channel},
+                ":store": {"S": state.store},
+                ":external_id": {"S": state.external_id},
+                ":channel_external": {"S": f"{state.channel}#{state.external_id}"},
+                ":correlation_id": {"S": state.correlation_id},
+                ":event_id": {"S": state.last_event_id},
+            },
+            names={"#store": "store"},
+        )
+
+    def advance_status(self, order_key: str, status: OrderStatus, at: datetime) -> bool:
+        """Move the status forward only; False when it is already there or beyond."""
+        return self._update(
+            order_key,
+            "SET #status = :status, status_rank = :rank, status_at = :at",
+            "attribute_not_exists(status_rank) OR status_rank < :rank",
+            {":status": {"S": status.value}, ":rank": {"N": str(status.rank)}, ":at": {"S": at.isoformat()}},
+            names={"#status": "status"},
+        )
 
     def append(self, entry: TimelineEntry) -> bool:
         """Append once per event id: a redelivered event adds nothing."""
         item = {
             "pk": {"S": f"ORDER#{entry.order_key}"},
-            "sk": {"S": f"TL#{entry.at.isoformat()}#{entry.event_id}"},
+            # Keyed on the event id alone: a redone hop (same id, later time) is not a second entry.
+            "sk": {"S": f"TL#{entry.event_id}"},
             "event_id": {"S": entry.event_id},
             "what": {"S": entry.what},
             "at": {"S": entry.at.isoformat()},
             "system": {"S": entry.system},
             "ids": {"M": {k: {"S": v} for k, v in entry.ids.items()}},
         }
-        return self._put_if(item, "attribute_not_exists(pk)", None)
-
-    def _put_if(self, item: dict[str, Any], condition: str, values: dict[str, Any] | None) -> bool:
-        kwargs: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
         try:
-            self._client().put_item(**kwargs)
+            self._client().put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if _conditional(error):
                 return False
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         except BotoCoreError as error:
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         return True
+
+    # -- reads ----------------------------------------------------------------------------------------------
+    def get(self, order_key: str) -> OrderState | None:
+        item = self._call("get_item", Key=_key(order_key), ConsistentRead=True).get("Item")
+        return _state(item) if item else None
+
+    def timeline(self, order_key: str) -> list[TimelineEntry]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :tl)",
+            ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_key}"}, ":tl": {"S": "TL#"}},
+        )
+        return sorted((_entry(order_key, item) for item in items), key=lambda entry: entry.at)
+
+    def find(self, channel: str, external_id: str) -> list[OrderState]:
+        items = self._query(
+            IndexName=INDEX,
+            KeyConditionExpression="channel_external = :ce",
+            ExpressionAttributeValues={":ce": {"S": f"{channel}#{external_id}"}},
+        )
+        return [_state(item) for item in items]
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+    def _update(
+        self, order_key: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
+    ) -> bool:
+        try:
+            self._client().update_item(
+                TableName=self._table,
+                Key=_key(order_key),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ExpressionAttributeNames=names,
+            )
+        except ClientError as error:
+            if _conditional(error):
+                return False
+            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
+        except BotoCoreError as error:
+            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
+        return True
+
+    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call("query", **kwargs, **({"ExclusiveStartKey": start} if start else {}))
+            items.extend(page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return items
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = getattr(self._client(), operation)(TableName=self._table, **kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
+        return result
+
+
+def _key(order_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_key}"}, "sk": {"S": "STATE"}}
+
+
+def _conditional(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _state(item: dict[str, Any]) -> OrderState:
+    def text(name: str) -> str | None:
+        return item[name]["S"] if name in item else None
+
+    status = text("status")
+    return OrderState(
+        order_key=item["pk"]["S"].removeprefix("ORDER#"),
+        channel=text("channel"),
+        store=text("store"),
+        external_id=text("external_id"),
+        version=int(item["version"]["N"]) if "version" in item else None,
+        status=OrderStatus(status) if status else None,
+        correlation_id=text("correlation_id"),
+    )
+
+
+def _entry(order_key: str, item: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(
+        order_key=order_key,
+        event_id=item["event_id"]["S"],
+        what=item["what"]["S"],
+        at=datetime.fromisoformat(item["at"]["S"]),
+        system=item["system"]["S"],
+        ids={k: v["S"] for k, v in item.get("ids", {}).get("M", {}).items()},
+    )

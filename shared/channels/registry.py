@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from shared.channels.base import WebhookAdapter
+from shared.channels.b2b_portal.adapter import B2BPortalAdapter
+from shared.channels.base import ChannelApi, WebhookAdapter
+from shared.channels.bigcommerce.adapter import BigCommerceAdapter
 from shared.channels.shopify.adapter import ShopifyAdapter
+from shared.channels.woocommerce.adapter import WooCommerceAdapter
+from shared.connections import Connection
 from shared.errors import NotFound
 
-_ADAPTERS: dict[str, WebhookAdapter] = {adapter.platform: adapter for adapter in (ShopifyAdapter(),)}
+_ADAPTERS: dict[str, WebhookAdapter] = {
+    adapter.platform: adapter
+    for adapter in (ShopifyAdapter(), BigCommerceAdapter(), WooCommerceAdapter(), B2BPortalAdapter())
+}
 
 
 def adapter_for(platform: str) -> WebhookAdapter:
@@ -18,3 +25,25 @@ def adapter_for(platform: str) -> WebhookAdapter:
 
 def platforms() -> list[str]:
     return sorted(_ADAPTERS)
+
+
+def api_for(platform: str, connection: Connection) -> ChannelApi:
+    """The channel's own API, for claim checks, reconciliation and status pushes.
+
+    A channel with no API to call (a B2B portal only sends to us) raises ``NotFound``, as an unknown one does.
+    The clients are imported here, not at the top: the webhook intake imports this module and needs no HTTP
+    client on its cold start.
+    """
+    if platform == "shopify":
+        from shared.channels.shopify.api import ShopifyApi
+
+        return ShopifyApi(connection)
+    if platform == "bigcommerce":
+        from shared.channels.bigcommerce.api import BigCommerceApi
+
+        return BigCommerceApi(connection)
+    if platform == "woocommerce":
+        from shared.channels.woocommerce.api import WooCommerceApi
+
+        return WooCommerceApi(connection)
+    raise NotFound("platform has no channel API", platform=platform)

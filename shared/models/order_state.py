@@ -1,4 +1,8 @@
-"""An order's recorded state and its timeline: what happened, when, in which system, with which ids."""
+"""An order's recorded state and its timeline: what happened, when, in which system, with which ids.
+
+Two things move independently: the order's *version* (the platform's ``updated_at``; only newer content is
+applied) and its *status* in our journey (only moves forward: received → decided → released → cancelled).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 class OrderStatus(StrEnum):
     RECEIVED = "received"
+    HELD = "held"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    RELEASED = "released"
     CANCELLED = "cancelled"
+
+    @property
+    def rank(self) -> int:
+        """Statuses only move to a higher rank; a late or repeated event can never move one back."""
+        return {"received": 1, "held": 2, "rejected": 2, "accepted": 3, "released": 4, "cancelled": 9}[self.value]
 
 
 class OrderVersion(BaseModel):
@@ -21,10 +34,21 @@ class OrderVersion(BaseModel):
     channel: str
     store: str
     external_id: str
-    status: OrderStatus
     version: int
     correlation_id: str
     last_event_id: str
+
+
+class OrderState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_key: str
+    channel: str | None = None
+    store: str | None = None
+    external_id: str | None = None
+    version: int | None = None
+    status: OrderStatus | None = None
+    correlation_id: str | None = None
 
 
 class TimelineEntry(BaseModel):

@@ -18,6 +18,19 @@ BUS = "crossdock-test"
 SECRET_PREFIX = "crossdock-test/webhooks/"
 SHOPIFY_SECRET = "shpss_integration_current"
 SHOPIFY_PREVIOUS_SECRET = "shpss_integration_previous"
+BIGCOMMERCE_SECRET = "bc_integration_client_secret"
+BIGCOMMERCE_PREVIOUS_SECRET = "bc_integration_previous_client_secret"
+WOOCOMMERCE_SECRET = "wc_integration_webhook_secret"
+B2B_PORTAL_SECRET = "whsec_aW50ZWdyYXRpb24tcG9ydGFsLWN1cnJlbnQta2V5"
+B2B_PORTAL_PREVIOUS_SECRET = "whsec_aW50ZWdyYXRpb24tcG9ydGFsLXByZXZpb3VzLWtleQ"
+# Each platform's {current, previous}, as ops put them in Secrets Manager.
+WEBHOOK_SECRETS = {
+    "shopify": (SHOPIFY_SECRET, SHOPIFY_PREVIOUS_SECRET),
+    "bigcommerce": (BIGCOMMERCE_SECRET, BIGCOMMERCE_PREVIOUS_SECRET),
+    "woocommerce": (WOOCOMMERCE_SECRET, ""),
+    "b2b_portal": (B2B_PORTAL_SECRET, B2B_PORTAL_PREVIOUS_SECRET),
+}
+DEDUPE_WINDOW_HOURS = {"shopify": 72, "bigcommerce": 72, "woocommerce": 72, "b2b_portal": 96}
 
 
 @dataclass
@@ -55,14 +68,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        boto3.client("secretsmanager").create_secret(
-            Name=f"{SECRET_PREFIX}shopify",
-            SecretString=json.dumps({"current": SHOPIFY_SECRET, "previous": SHOPIFY_PREVIOUS_SECRET}),
-        )
+        for platform, (current, previous) in WEBHOOK_SECRETS.items():
+            boto3.client("secretsmanager").create_secret(
+                Name=f"{SECRET_PREFIX}{platform}",
+                SecretString=json.dumps({"current": current, "previous": previous}),
+            )
         monkeypatch.setenv("EVENT_BUS_NAME", BUS)
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "idempotency")
         monkeypatch.setenv("WEBHOOK_SECRET_PREFIX", SECRET_PREFIX)
-        monkeypatch.setenv("DEDUPE_WINDOW_SECONDS", json.dumps({"shopify": 72 * 3600}))
+        windows = {platform: hours * 3600 for platform, hours in DEDUPE_WINDOW_HOURS.items()}
+        monkeypatch.setenv("DEDUPE_WINDOW_SECONDS", json.dumps(windows))
         yield Aws(tap_url=tap_url)
         handler.deps.cache_clear()
         clients.reset()

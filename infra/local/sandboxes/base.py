@@ -126,6 +126,10 @@ class Sandbox:
         """How this platform words an injected error (override for the real shape)."""
         return Response(status, {"error": "sandbox fault", "status": status})
 
+    def connection(self) -> dict[str, Any]:
+        """How Crossdock reaches this sandbox: the value of its ``connections/<system>`` secret."""
+        return {"base_url": self.url, "credentials": {}, "settings": {}}
+
     def use_webhook_secret(self, secret: str) -> None:
         """Sign future deliveries with ``secret`` (the platform-side half of a secret rotation)."""
         self.webhook_secret = secret

@@ -185,6 +185,10 @@ class BigCommerceSandbox(Sandbox):
         self._api("GET", v3 + "/items", self.get_inventory_items, "get inventory items")
 
     # -- state --------------------------------------------------------------------------------------------
+    def connection(self) -> dict[str, Any]:
+        credentials = {"access_token": self.access_token}
+        return {"base_url": self.url, "credentials": credentials, "settings": {"store_hash": self.store_hash}}
+
     def reset_state(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
         self.order_products: dict[int, list[dict[str, Any]]] = {}

@@ -6,6 +6,9 @@ Emulated API, under ``/services/rest/record/v1/``:
 - ``GET /{type}/{id}``, ``PATCH /{type}/{id}`` and ``GET /{type}`` (collection: links and ids, ``q=<field> IS
   "<value>"``, ``limit``, ``offset``). ``eid:<externalId>`` works wherever an internal id does.
 - ``PUT /{type}/eid:{externalId}`` is the upsert: creates once, then updates.
+- ``PATCH`` edits transaction lines in place unless ``?replace=item``: ``{"item": {"items": [{"line": 1,
+  "isClosed": true}]}}`` closes line 1, an entry without ``line`` adds one. With every line closed a sales order
+  is Closed (H), which is how an integration cancels one: REST has no cancel verb (Oracle's "Close a Sales Order").
 - A create whose ``externalId`` already exists for that type is rejected (400 ``DUP_RCRD``), so a blind retry of
   a create that timed out fails loudly instead of duplicating the order.
 - ``POST /{type}/{id}/!transform/{target}``: salesOrder → itemFulfillment, invoice, returnAuthorization;
@@ -15,6 +18,9 @@ Emulated API, under ``/services/rest/record/v1/``:
 - Errors use NetSuite's body: ``{"type", "title", "status", "o:errorDetails": [{"detail", "o:errorCode"}]}``.
 - Auth: an ``Authorization`` header of scheme ``OAuth`` (TBA) or ``Bearer`` (OAuth 2.0) must be present; the
   signature is not checked. Without one: 401 ``INVALID_LOGIN``.
+- Seed data: the customers of the sample orders under ``events/``, with external ids made by
+  ``shared.ids.customer_external_id``, and inventory items with a price list, per-location
+  availability (``locations``: East "1", West "2") and the ``custitem_crossdock_restricted`` flag.
 - Concurrency governance: ``faults.max_concurrency`` starts at 5 (the shared service tier) and the request over
   the limit gets NetSuite's 429 ``CONCURRENCY_LIMIT_EXCEEDED``.
 
@@ -33,13 +39,14 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from infra.local.clock import Clock
 from infra.local.sandboxes.base import Faults, Handler, HttpError, Request, Response, Sandbox
+from shared.ids import customer_external_id
 
 Record = dict[str, Any]
 
@@ -100,6 +107,7 @@ SYSTEM_FIELDS: Final = frozenset(
     {"id", "links", "status", "orderStatus", "createdDate", "lastModifiedDate", "dateCreated", "subtotal", "total"}
 )
 CREDIT_HOLD_FIELD: Final = "custentity_crossdock_credit_hold"
+RESTRICTED_FIELD: Final = "custitem_crossdock_restricted"
 USD: Final = {"id": "1", "refName": "USD"}
 
 ERROR_TYPES: Final = {
@@ -187,6 +195,16 @@ class NetSuiteSandbox(Sandbox):
         self._register_routes()
 
     # -- state ---------------------------------------------------------------------------------------------
+    def connection(self) -> dict[str, Any]:
+        # Token-based auth: the sandbox needs the header, not valid keys.
+        credentials = {
+            "consumer_key": "local",
+            "consumer_secret": "local",
+            "token_id": "local",
+            "token_secret": "local",
+        }
+        return {"base_url": self.url, "credentials": credentials, "settings": {"account_id": self.account_id}}
+
     def reset_state(self) -> None:
         self.records: dict[str, dict[str, Record]] = {record_type: {} for record_type in RECORD_TYPES}
         self._next_id = 1001
@@ -378,8 +396,11 @@ class NetSuiteSandbox(Sandbox):
 
     def _update(self, record_type: str, request: Request) -> Response:
         body = _body(request)
+        replace = {name.strip() for name in (request.arg("replace") or "").split(",")}
         with self.lock:
             record = self._require(record_type, request)
+            if record_type in TRANSACTIONS and "item" in body and "item" not in replace:
+                body = {**body, "item": {"items": _merged_lines(record, body["item"])}}
             self._apply_update(record_type, record, body)
         return self._written(request, record_type, record["id"])
 
@@ -489,8 +510,12 @@ class NetSuiteSandbox(Sandbox):
         record.update(changes)
         if record_type in TRANSACTIONS:
             _total(record)
-        if record_type == SALES_ORDER and "item" in changes and record["orderStatus"]["id"] not in CLOSED_ORDER_STATES:
-            _set_status(record, SALES_ORDER, _order_progress(record["item"]["items"]))
+        if record_type == SALES_ORDER and "item" in changes:
+            lines = record["item"]["items"]
+            if all(line.get("isClosed") for line in lines):
+                _set_status(record, SALES_ORDER, "H")  # every line closed: the order is Closed
+            elif record["orderStatus"]["id"] not in CLOSED_ORDER_STATES:
+                _set_status(record, SALES_ORDER, _order_progress(lines))
         record["lastModifiedDate"] = _iso(self.clock.now())
 
     def _tran_id(self, record_type: str) -> str:
@@ -563,7 +588,7 @@ class NetSuiteSandbox(Sandbox):
     def _fulfil(self, order: Record, body: Record) -> str:
         if order["orderStatus"]["id"] in CLOSED_ORDER_STATES:
             raise _cannot_initialize(FULFILLMENT, order)
-        picked = _requested(order, body, available=lambda line: line["quantity"] - line["quantityFulfilled"])
+        picked = _requested(order, body, available=_unfulfilled)
         if not picked:
             raise _cannot_initialize(FULFILLMENT, order)
         lines = [
@@ -808,9 +833,33 @@ def _requested(source: Record, body: Record, *, available: Callable[[Record], fl
     return chosen
 
 
+def _unfulfilled(line: Record) -> float:
+    """What is left to ship on a line; a closed line has nothing left."""
+    return 0 if line.get("isClosed") else line["quantity"] - line["quantityFulfilled"]
+
+
+def _merged_lines(record: Record, sublist: Any) -> list[Record]:
+    """A PATCH without ``replace=item`` edits lines in place: an entry with ``line`` changes that line (e.g.
+    ``{"line": 1, "isClosed": true}``, how NetSuite closes a line), an entry without one adds a line."""
+    current = [copy.deepcopy(line) for line in record["item"]["items"]]
+    by_number = {line["line"]: line for line in current}
+    entries = sublist.get("items") if isinstance(sublist, dict) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            raise invalid_value(entry, "item", f"item.items[{index}]")
+        if "line" not in entry:
+            current.append(entry)
+            continue
+        line = by_number.get(entry["line"])
+        if line is None:
+            raise invalid_value(entry["line"], "line", f"item.items[{index}].line")
+        line.update(_without(entry, {"line", "quantityFulfilled", "quantityBilled"}))
+    return current
+
+
 def _order_progress(lines: list[Record]) -> str:
-    """A sales order's status from its line quantities."""
-    ordered = sum(line["quantity"] for line in lines)
+    """A sales order's status from its line quantities; a closed line counts only for what it shipped."""
+    ordered = sum(line["quantityFulfilled"] if line.get("isClosed") else line["quantity"] for line in lines)
     fulfilled = sum(line["quantityFulfilled"] for line in lines)
     billed = sum(line["quantityBilled"] for line in lines)
     if billed >= ordered:
@@ -885,26 +934,51 @@ def _new_item(fields: Record) -> Record:
 
 
 # -- seed data -------------------------------------------------------------------------------------------------
-SHOP: Final = "shopify:acme-supply.myshopify.com"
+# The stores of the sample orders under events/ (the channel sandboxes' defaults).
+SHOPIFY_SHOP: Final = "acme-supply.myshopify.com"
+BIGCOMMERCE_STORE: Final = "abc123xyz"
 SUBSIDIARY: Final = {"id": "1", "refName": "Acme Supply Co."}
 TERMS: Final = {"net15": {"id": "1", "refName": "Net 15"}, "net30": {"id": "2", "refName": "Net 30"}}
-# The SKUs and list prices of the line items in events/shopify/orders_create.json.
+PRICE_LEVELS: Final = {"base": {"id": "1", "refName": "Base Price"}, "wholesale": {"id": "2", "refName": "Wholesale"}}
+LOCATIONS: Final = {"east": {"id": "1", "refName": "East Warehouse"}, "west": {"id": "2", "refName": "West Warehouse"}}
+
+
+class SeedItem(NamedTuple):
+    record_id: str
+    sku: str
+    name: str
+    price: float
+    east: int
+    west: int
+    restricted: bool = False
+
+
+# The SKUs and list prices of the line items in events/shopify/orders_create.json, then those of the BigCommerce
+# and WooCommerce samples (BigCommerce's prices), then one hazmat item no sample orders. East fills every sample
+# order; West falls short on some lines of each, so allocation has to choose.
 SEED_ITEMS: Final = (
-    ("501", "GLV-NIT4-L-CS", "Nitrile Exam Gloves, Powder-Free, 4 mil - Case of 1000", 84.50),
-    ("502", "SW-18-1500-80-C4", "Cast Stretch Wrap, 18in x 1500ft, 80 Gauge - Case of 4", 72.40),
-    ("503", "EYE-AF-CLR-12", "Anti-Fog Safety Glasses, Clear Lens - Box of 12", 38.95),
-    ("504", "VST-C2-LXL-YL", "Hi-Vis Mesh Safety Vest, ANSI Class 2", 6.85),
-    ("505", "ABS-UNI-1519-100", "Universal Absorbent Pads, 15in x 19in - Bundle of 100", 54.20),
+    SeedItem("501", "GLV-NIT4-L-CS", "Nitrile Exam Gloves, Powder-Free, 4 mil - Case of 1000", 84.50, 180, 30),
+    SeedItem("502", "SW-18-1500-80-C4", "Cast Stretch Wrap, 18in x 1500ft, 80 Gauge - Case of 4", 72.40, 64, 4),
+    SeedItem("503", "EYE-AF-CLR-12", "Anti-Fog Safety Glasses, Clear Lens - Box of 12", 38.95, 240, 120),
+    SeedItem("504", "VST-C2-LXL-YL", "Hi-Vis Mesh Safety Vest, ANSI Class 2", 6.85, 600, 0),
+    SeedItem("505", "ABS-UNI-1519-100", "Universal Absorbent Pads, 15in x 19in - Bundle of 100", 54.20, 45, 12),
+    SeedItem("506", "GLV-NIT-L-100", "Nitrile Exam Gloves - Large / Box of 100", 11.50, 300, 25),
+    SeedItem("507", "TRL-55G-HD-100", "Heavy-Duty Trash Liners 55 gal - Case of 100", 38.75, 90, 40),
+    SeedItem("508", "DSF-MS-1G", "Multi-Surface Disinfectant Concentrate - 1 gal", 18.20, 150, 0),
+    SeedItem("509", "PTW-HW8-NAT-6", "Hardwound Paper Towels, Case of 6 - Natural", 42.00, 80, 60),
+    SeedItem("510", "AER-LUB-11-12", "Aerosol Spray Lubricant, 11 oz - Case of 12 (ORM-D)", 58.80, 36, 12, True),
 )
 
 
 def _seed_customers(now: str) -> list[Record]:
-    """One customer in good standing (the buyer of the sample Shopify order), one on credit hold, one inactive."""
+    """The buyer of the sample Shopify order (good standing), the buyer of the BigCommerce and WooCommerce samples
+    (one account buying on two channels: its external id is BigCommerce's, so WooCommerce finds it by email), one
+    on credit hold with the wholesale price level, one inactive."""
 
-    def customer(record_id: str, name: str, shopify_id: str, email: str, **fields: Any) -> Record:
+    def customer(record_id: str, name: str, external_id: str, email: str, **fields: Any) -> Record:
         record: Record = {
             "id": record_id,
-            "externalId": f"{SHOP}:{shopify_id}",
+            "externalId": external_id,
             "entityId": name,
             "companyName": name,
             "email": email,
@@ -924,28 +998,45 @@ def _seed_customers(now: str) -> list[Record]:
         record.update(fields)
         return record
 
+    def shopify(customer_id: str) -> str:
+        return customer_external_id("shopify", SHOPIFY_SHOP, customer_id)
+
     return [
         customer(
-            "101", "Harbor Point Facilities Group", "8841720385329", "dana.whitfield@example.com", balance=12450.00
+            "101",
+            "Harbor Point Facilities Group",
+            shopify("8841720385329"),
+            "dana.whitfield@example.com",
+            balance=12450.00,
         ),
         customer(
             "102",
             "Keystone Janitorial Supply",
-            "7301195558961",
+            shopify("7301195558961"),
             "ap@keystone-janitorial.example.com",
             creditLimit=10000.0,
             balance=14880.55,
             overdueBalance=6210.40,
             creditHoldOverride={"id": "ON", "refName": "On"},
+            priceLevel=dict(PRICE_LEVELS["wholesale"]),
             **{CREDIT_HOLD_FIELD: True},
         ),
         customer(
             "103",
             "Brightline Safety Co.",
-            "6620984511025",
+            shopify("6620984511025"),
             "orders@brightline-safety.example.com",
             isInactive=True,
             terms=dict(TERMS["net15"]),
+        ),
+        customer(
+            "104",
+            "Riverside Facilities Group LLC",
+            customer_external_id("bigcommerce", BIGCOMMERCE_STORE, "88"),
+            "purchasing@riverside-facilities.example",
+            terms=dict(TERMS["net15"]),
+            creditLimit=25000.0,
+            balance=3120.75,
         ),
     ]
 
@@ -953,21 +1044,29 @@ def _seed_customers(now: str) -> list[Record]:
 def _seed_items(now: str) -> list[Record]:
     return [
         {
-            "id": record_id,
-            "externalId": sku,
-            "itemId": sku,
-            "displayName": name,
+            "id": seed.record_id,
+            "externalId": seed.sku,
+            "itemId": seed.sku,
+            "displayName": seed.name,
             "isInactive": False,
-            "basePrice": price,
+            "basePrice": seed.price,
             # The price list: base price and a wholesale level 10% under it.
             "price": _sublist(
                 [
-                    {"priceLevel": {"id": "1", "refName": "Base Price"}, "price": price},
-                    {"priceLevel": {"id": "2", "refName": "Wholesale"}, "price": round(price * 0.9, 2)},
+                    {"priceLevel": dict(PRICE_LEVELS["base"]), "price": seed.price},
+                    {"priceLevel": dict(PRICE_LEVELS["wholesale"]), "price": round(seed.price * 0.9, 2)},
                 ]
             ),
+            # Multi-location inventory: what each warehouse can still promise.
+            "locations": _sublist(
+                [
+                    {"location": dict(LOCATIONS["east"]), "quantityOnHand": seed.east, "quantityAvailable": seed.east},
+                    {"location": dict(LOCATIONS["west"]), "quantityOnHand": seed.west, "quantityAvailable": seed.west},
+                ]
+            ),
+            RESTRICTED_FIELD: seed.restricted,
             "dateCreated": "2025-01-06T09:00:00Z",
             "lastModifiedDate": now,
         }
-        for record_id, sku, name, price in SEED_ITEMS
+        for seed in SEED_ITEMS
     ]

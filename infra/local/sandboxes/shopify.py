@@ -14,6 +14,11 @@ parser: the sandbox finds the one root field of the document with a regex, reads
 | ``fulfillmentCreate(fulfillment)`` | mutation | 10 | 10 |
 | ``inventorySetQuantities(input)`` | mutation | 10 + 1 per started 10 quantities | same |
 
+REST Admin (legacy, still served): ``GET /admin/api/{version}/orders/{id}.json`` answers ``{"order": ...}``, the
+stored order resource (the webhook payload). REST has its own leaky bucket of requests, not points: 40 requests,
+2 restored per second (the standard plan), reported in ``X-Shopify-Shop-Api-Call-Limit``; an empty bucket
+answers 429 with ``Retry-After``.
+
 Costs come out of a leaky bucket as Shopify's do: the requested cost must be available or the call is throttled
 (HTTP 200, ``THROTTLED``); the difference between requested and actual cost is refunded. The bucket refills at
 ``restore_rate`` points per second on the controlled clock, so a test drains it and ``clock.advance`` restores it.
@@ -83,6 +88,8 @@ MAX_INPUT_ARRAY = 250  # every input array, every mutation (shopify.dev/docs/api
 MAX_PAGE_SIZE = 250
 MUTATION_COST = 10
 INVENTORY_ITEM_COST = 13
+REST_BUCKET_SIZE = 40  # shopify.dev/docs/api/admin-rest/usage/rate-limits: 2 requests/s on the standard plan
+REST_RESTORE_RATE = 2.0
 # The sample shop (events/shopify) is on US Eastern; REST timestamps carry the shop's offset.
 SHOP_TIMEZONE = timezone(timedelta(hours=-5))
 FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})
@@ -406,6 +413,7 @@ class ShopifySandbox(Sandbox):
         super().__init__(clock, seed)
         self.fields = self._schema()
         self.route("POST", "/admin/api/{version}/graphql.json", self.graphql, name="graphql")
+        self.route("GET", "/admin/api/{version}/orders/{order_id}.json", self.rest_order, name="rest order")
 
     def _schema(self) -> dict[str, FieldSpec]:
         def fixed(cost: int) -> Callable[[dict[str, Any]], int]:
@@ -423,6 +431,14 @@ class ShopifySandbox(Sandbox):
         }
 
     # -- state ------------------------------------------------------------------------------------------------
+    def connection(self) -> dict[str, Any]:
+        settings = {"shop_domain": self.shop_domain, "api_version": self.api_version}
+        return {
+            "base_url": self.url,
+            "credentials": {"access_token": self.access_token or "shpat_local"},
+            "settings": settings,
+        }
+
     def reset_state(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
         self.fulfillment_orders: dict[int, dict[str, Any]] = {}
@@ -431,6 +447,7 @@ class ShopifySandbox(Sandbox):
         self.mutation_log: list[dict[str, Any]] = []
         self.mutation_counts: Counter[str] = Counter()
         self.bucket = CostBucket(self.bucket_size, self.restore_rate, self.bucket_size, self.clock.now())
+        self.rest_bucket = CostBucket(REST_BUCKET_SIZE, REST_RESTORE_RATE, REST_BUCKET_SIZE, self.clock.now())
         self._last_id = 5_100_000_000_000  # ids the sandbox mints: fulfillment orders, fulfillments, groups
 
     def snapshot(self) -> dict[str, Any]:
@@ -557,17 +574,37 @@ class ShopifySandbox(Sandbox):
         return response
 
     # -- the GraphQL endpoint ---------------------------------------------------------------------------------
-    def graphql(self, request: Request) -> Response:
+    def _authenticate(self, request: Request) -> str:
+        """The token and the API version, as every Admin API route checks them; returns the version."""
         token = request.headers.get("x-shopify-access-token")
         if not token or (self.access_token is not None and token != self.access_token):
             raise HttpError(401, INVALID_TOKEN)
         version = request.params["version"]
         if not _API_VERSION.fullmatch(version):
             raise HttpError(404, {"errors": "Not Found"})
+        return version
+
+    def graphql(self, request: Request) -> Response:
+        version = self._authenticate(request)
         query, variables = self._read_body(request)
         with self.lock:
             body = self.execute(query, variables)
         return Response(200, body, {"X-Shopify-API-Version": version})
+
+    # -- REST Admin (legacy) ----------------------------------------------------------------------------------
+    def rest_order(self, request: Request) -> Response:
+        version = self._authenticate(request)
+        with self.lock:
+            allowed = self.rest_bucket.take(1, self.clock.now())
+            used = REST_BUCKET_SIZE - int(self.rest_bucket.available)
+            headers = {"X-Shopify-API-Version": version, "X-Shopify-Shop-Api-Call-Limit": f"{used}/{REST_BUCKET_SIZE}"}
+            if not allowed:
+                raise HttpError(429, {"errors": RATE_LIMITED}, {**headers, "Retry-After": "2.0"})
+            order_id = request.params["order_id"]
+            order = self.orders.get(int(order_id)) if order_id.isdigit() else None
+            if order is None:
+                raise HttpError(404, {"errors": "Not Found"}, headers)
+            return Response(200, {"order": copy.deepcopy(order)}, headers)
 
     @staticmethod
     def _read_body(request: Request) -> tuple[str, dict[str, Any]]:

@@ -69,6 +69,9 @@ class WmsSandbox(Sandbox):
         self._register_routes()
 
     # -- state ---------------------------------------------------------------------------------------------
+    def connection(self) -> dict[str, Any]:
+        return {"base_url": self.url, "credentials": {"access_token": "local"}, "settings": {"shipbob_channel_id": "1"}}
+
     def reset_state(self) -> None:
         self.orders: dict[int, Record] = {}
         self.shipments: dict[int, Record] = {}

@@ -23,6 +23,7 @@ from base64 import b64decode
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from infra.local.clock import Clock
 from infra.local.sandboxes.base import Delivery, Handler, HttpError, Request, Response, Sandbox
@@ -121,6 +122,12 @@ class WooCommerceSandbox(Sandbox):
         self._api("POST", "/products/batch", self.batch_products, "batch products", batch)
 
     # -- state --------------------------------------------------------------------------------------------
+    def connection(self) -> dict[str, Any]:
+        # The store is the webhook source's host, so orders fetched here and pushed by webhook share one key.
+        settings = {"store": urlsplit(self.site_url).hostname or "localhost"}
+        credentials = {"consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
+        return {"base_url": self.url, "credentials": credentials, "settings": settings}
+
     def reset_state(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}

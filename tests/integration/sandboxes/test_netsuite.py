@@ -11,9 +11,11 @@ import pytest
 
 from infra.local.clock import Clock
 from infra.local.sandboxes.netsuite import RECORD_API, NetSuiteSandbox
-from infra.samples import shopify_payload
+from infra.samples import load_json, shopify_payload
+from shared.ids import customer_external_id, erp_external_id
 
 SHOP = "acme-supply.myshopify.com"
+ORDER_EID = erp_external_id(f"shopify:{SHOP}:7124853309745")
 TBA = {
     "Authorization": 'OAuth realm="1234567_SB1", oauth_consumer_key="ck", oauth_token="tk", '
     'oauth_signature_method="HMAC-SHA256", oauth_timestamp="1764324843", oauth_nonce="n0nce", '
@@ -52,8 +54,8 @@ def sales_order(external_id: str | None = None, **overrides: Any) -> dict[str, A
     """The sample Shopify order as an integration would post it: customer and items by external id."""
     order = shopify_payload()
     body: dict[str, Any] = {
-        "externalId": external_id or f"shopify:{SHOP}:{order['id']}",
-        "entity": {"externalId": f"shopify:{SHOP}:{order['customer']['id']}"},
+        "externalId": external_id or erp_external_id(f"shopify:{SHOP}:{order['id']}"),
+        "entity": {"externalId": customer_external_id("shopify", SHOP, str(order["customer"]["id"]))},
         "otherRefNum": order["po_number"],
         "memo": order["name"],
         "item": {
@@ -97,7 +99,7 @@ def test_create_answers_204_with_location_and_reads_back_by_id_and_eid(
     assert response.headers["location"] == f"{netsuite.url}{RECORD_API}/salesOrder/{order_id}"
 
     order = api.get(f"/salesOrder/{order_id}").json()
-    assert order["externalId"] == f"shopify:{SHOP}:7124853309745"
+    assert order["externalId"] == ORDER_EID
     assert order["entity"] == {"id": "101", "refName": "Harbor Point Facilities Group"}
     assert order["tranId"].startswith("SO")
     assert order["orderStatus"] == {"id": "B", "refName": "Pending Fulfillment"}
@@ -107,7 +109,7 @@ def test_create_answers_204_with_location_and_reads_back_by_id_and_eid(
     assert order["total"] == 3293.10  # the order's total_line_items_price
     assert order["links"][0]["href"].endswith(f"/salesOrder/{order_id}")
 
-    by_eid = api.get(f"/salesOrder/eid:shopify:{SHOP}:7124853309745")
+    by_eid = api.get(f"/salesOrder/eid:{ORDER_EID}")
     assert by_eid.status_code == 200
     assert by_eid.json()["id"] == order_id
 
@@ -120,21 +122,21 @@ def test_unknown_record_is_404_nonexistent_id(api: httpx.Client) -> None:
 
 
 def test_a_second_create_with_the_same_external_id_is_rejected(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
-    created_id(api.post("/salesOrder", json=sales_order("shopify:x:1")))
-    again = api.post("/salesOrder", json=sales_order("shopify:x:1"))
+    created_id(api.post("/salesOrder", json=sales_order("shopify-x-1")))
+    again = api.post("/salesOrder", json=sales_order("shopify-x-1"))
     assert again.status_code == 400
     assert error_code(again) == "DUP_RCRD"
-    assert len(netsuite.records_with_external_id("salesOrder", "shopify:x:1")) == 1
+    assert len(netsuite.records_with_external_id("salesOrder", "shopify-x-1")) == 1
     assert netsuite.snapshot()["counts"]["salesOrder"] == 1
 
 
 def test_eid_upsert_creates_once_then_updates(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
     body = sales_order()
     del body["externalId"]
-    first = api.put("/salesOrder/eid:shopify:x:2", json=body)
-    second = api.put("/salesOrder/eid:shopify:x:2", json={**body, "memo": "#1001 (edited)"})
+    first = api.put("/salesOrder/eid:shopify-x-2", json=body)
+    second = api.put("/salesOrder/eid:shopify-x-2", json={**body, "memo": "#1001 (edited)"})
     assert created_id(first) == created_id(second)
-    [order] = netsuite.records_with_external_id("salesOrder", "shopify:x:2")
+    [order] = netsuite.records_with_external_id("salesOrder", "shopify-x-2")
     assert order["memo"] == "#1001 (edited)"
     assert netsuite.count("salesOrder") == 1
 
@@ -209,7 +211,7 @@ def test_return_authorization_then_credit_memo(api: httpx.Client) -> None:
 
 
 def test_customers_are_seeded_with_terms_credit_hold_and_inactive(api: httpx.Client) -> None:
-    good = api.get(f"/customer/eid:shopify:{SHOP}:8841720385329").json()
+    good = api.get(f"/customer/eid:{customer_external_id('shopify', SHOP, '8841720385329')}").json()
     assert good["id"] == "101"
     assert good["terms"]["refName"] == "Net 30"
     assert not good["isInactive"]
@@ -233,9 +235,76 @@ def test_items_carry_a_price_list(api: httpx.Client) -> None:
     assert [p["priceLevel"]["refName"] for p in item["price"]["items"]] == ["Base Price", "Wholesale"]
 
 
+def test_items_carry_availability_per_location_and_the_restricted_flag(api: httpx.Client) -> None:
+    gloves = api.get("/inventoryItem/501").json()
+    stock = {row["location"]["refName"]: row["quantityAvailable"] for row in gloves["locations"]["items"]}
+    assert stock == {"East Warehouse": 180, "West Warehouse": 30}
+    assert gloves["custitem_crossdock_restricted"] is False
+    [hazmat] = api.get("/inventoryItem", params={"q": 'itemId IS "AER-LUB-11-12"'}).json()["items"]
+    assert api.get(f"/inventoryItem/{hazmat['id']}").json()["custitem_crossdock_restricted"] is True
+
+
+def test_east_fills_every_sample_order_and_west_falls_short(netsuite: NetSuiteSandbox) -> None:
+    stock = {
+        item["itemId"]: item["locations"]["items"] for item in netsuite.snapshot()["records"]["inventoryItem"].values()
+    }
+    samples = [
+        {line["sku"]: line["quantity"] for line in shopify_payload()["line_items"]},
+        {line["sku"]: line["quantity"] for line in load_json("bigcommerce/order_products.json")},
+        {line["sku"]: line["quantity"] for line in load_json("woocommerce/order.json")["line_items"]},
+    ]
+    for sample in samples:
+        east = {sku: stock[sku][0]["quantityAvailable"] for sku in sample}
+        west = {sku: stock[sku][1]["quantityAvailable"] for sku in sample}
+        assert all(east[sku] >= quantity for sku, quantity in sample.items())
+        assert any(west[sku] < quantity for sku, quantity in sample.items())
+
+
+def test_the_bigcommerce_buyer_is_seeded_under_its_channel_id(api: httpx.Client) -> None:
+    external_id = customer_external_id(
+        "bigcommerce", "abc123xyz", str(load_json("bigcommerce/order.json")["customer_id"])
+    )
+    customer = api.get(f"/customer/eid:{external_id}").json()
+    assert customer["email"] == load_json("woocommerce/order.json")["billing"]["email"]  # the same buyer on Woo
+
+
+def test_closing_every_line_closes_the_order_and_stops_fulfilment(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    created_id(api.patch(f"/salesOrder/{order_id}", json={"item": {"items": [{"line": 1, "isClosed": True}]}}))
+    order = api.get(f"/salesOrder/{order_id}").json()
+    assert order["orderStatus"]["id"] == "B"  # other lines are still open
+    assert [line["isClosed"] for line in order["item"]["items"] if "isClosed" in line] == [True]
+    assert len(order["item"]["items"]) == 5
+
+    lines = [{"line": line["line"], "isClosed": True} for line in order["item"]["items"]]
+    created_id(api.patch(f"/salesOrder/{order_id}", json={"item": {"items": lines}}))
+    assert api.get(f"/salesOrder/{order_id}").json()["orderStatus"] == {"id": "H", "refName": "Closed"}
+    assert api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment").status_code == 400
+
+
+def test_a_closed_line_is_not_fulfilled(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    created_id(api.patch(f"/salesOrder/{order_id}", json={"item": {"items": [{"line": 1, "isClosed": True}]}}))
+    fulfillment_id = created_id(api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment"))
+    shipped = api.get(f"/itemFulfillment/{fulfillment_id}").json()["item"]["items"]
+    assert [line["orderLine"] for line in shipped] == [2, 3, 4, 5]
+    assert api.get(f"/salesOrder/{order_id}").json()["orderStatus"]["id"] == "F"  # all that is open has shipped
+
+
+def test_patch_with_replace_swaps_the_lines(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    one_line = {"item": {"items": [{"item": {"id": "503"}, "quantity": 2}]}}
+    created_id(api.patch(f"/salesOrder/{order_id}", params={"replace": "item"}, json=one_line))
+    assert api.get(f"/salesOrder/{order_id}").json()["item"]["count"] == 1
+    unknown_line = {"item": {"items": [{"line": 9, "isClosed": True}]}}
+    response = api.patch(f"/salesOrder/{order_id}", json=unknown_line)
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "item.items[0].line"
+
+
 def test_suiteql_finds_a_transaction_by_external_id(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
-    order_id = created_id(api.post("/salesOrder", json=sales_order("shopify:x:9")))
-    query = {"q": "SELECT id, tranid, status FROM transaction WHERE externalid = 'shopify:x:9'"}
+    order_id = created_id(api.post("/salesOrder", json=sales_order("shopify-x-9")))
+    query = {"q": "SELECT id, tranid, status FROM transaction WHERE externalid = 'shopify-x-9'"}
     url = f"{netsuite.url}/services/rest/query/v1/suiteql"
     response = httpx.post(url, json=query, headers={**TBA, "Prefer": "transient"})
     assert response.status_code == 200
@@ -283,15 +352,15 @@ def check_timeout_after_commit(netsuite: NetSuiteSandbox, api: httpx.Client) -> 
     assert control.json()["count"] == 1
 
     with pytest.raises(httpx.ReadTimeout):
-        api.post("/salesOrder", json=sales_order("shopify:x:7"), timeout=0.3)
+        api.post("/salesOrder", json=sales_order("shopify-x-7"), timeout=0.3)
     # The write happened although the client saw a timeout...
-    assert len(netsuite.records_with_external_id("salesOrder", "shopify:x:7")) == 1
+    assert len(netsuite.records_with_external_id("salesOrder", "shopify-x-7")) == 1
     # ...so a blind retry of the create is refused, and the upsert a careful client uses finds the record.
-    assert error_code(api.post("/salesOrder", json=sales_order("shopify:x:7"))) == "DUP_RCRD"
+    assert error_code(api.post("/salesOrder", json=sales_order("shopify-x-7"))) == "DUP_RCRD"
     body = sales_order()
     del body["externalId"]
-    created_id(api.put("/salesOrder/eid:shopify:x:7", json=body))
-    assert len(netsuite.records_with_external_id("salesOrder", "shopify:x:7")) == 1
+    created_id(api.put("/salesOrder/eid:shopify-x-7", json=body))
+    assert len(netsuite.records_with_external_id("salesOrder", "shopify-x-7")) == 1
     assert netsuite.snapshot()["timeout_after_commit"]["stalled"] == [f"POST {RECORD_API}/salesOrder"]
 
 

@@ -293,6 +293,27 @@ def test_faults_answer_in_shopify_words(shopify: ShopifySandbox) -> None:
     }
 
 
+def test_rest_order_is_the_stored_resource_with_its_own_request_bucket(shopify: ShopifySandbox) -> None:
+    shopify.emit_order("orders/create", shopify_payload(), delivered=False)
+    url = f"{shopify.url}/admin/api/2026-07/orders/{MIN_ORDER_ID}.json"
+    headers = {"X-Shopify-Access-Token": TOKEN}
+    assert httpx.get(url).status_code == 401
+    found = httpx.get(url, headers=headers)
+    assert found.status_code == 200
+    assert found.json() == {"order": shopify_payload()}
+    assert found.headers["X-Shopify-Shop-Api-Call-Limit"] == "1/40"
+    missing = httpx.get(f"{shopify.url}/admin/api/2026-07/orders/1.json", headers=headers)
+    assert (missing.status_code, missing.json()) == (404, {"errors": "Not Found"})
+    for _ in range(38):
+        httpx.get(url, headers=headers)
+    limited = httpx.get(url, headers=headers)
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "2.0"
+    assert limited.json()["errors"].startswith("Exceeded 2 calls per second")
+    shopify.clock.advance(1)  # two requests leak out per second
+    assert httpx.get(url, headers=headers).status_code == 200
+
+
 # -- webhooks -----------------------------------------------------------------------------------------------------
 def test_duplicate_deliveries_are_signed_share_the_event_id_and_get_fresh_webhook_ids(
     shopify: ShopifySandbox, inbox: Inbox

@@ -1,0 +1,13 @@
+"""Settings of order cancellation, set by infra."""
+
+from __future__ import annotations
+
+from pydantic import Field, Json
+
+from shared.env import PublishingConsumerEnv
+from shared.models.rules import RoutingRules
+
+
+class CancelOrderEnv(PublishingConsumerEnv):
+    ORDERS_TABLE_NAME: str = Field(min_length=1)
+    ROUTING_RULES: Json[RoutingRules]

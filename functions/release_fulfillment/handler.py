@@ -1,0 +1,43 @@
+"""OrderAccepted consumer: release to the WMS. Wiring only; see ``logic``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from shared.wms.shipbob import ShipBobWms
+
+from functions.release_fulfillment.env import ReleaseFulfillmentEnv
+from functions.release_fulfillment.logic import ReleaseDeps, release_fulfillment
+from shared.aws.connections import SecretsManagerConnections
+from shared.aws.dead_letters import SqsDeadLetters
+from shared.aws.event_bus import EventBridgePublisher
+from shared.consumer import consume
+from shared.env import load_env
+from shared.models.bus import parse_event
+from shared.models.events import OrderAccepted
+from shared.observability import logger
+
+
+@functools.cache
+def env() -> ReleaseFulfillmentEnv:
+    return load_env(ReleaseFulfillmentEnv)
+
+
+@functools.cache
+def deps() -> ReleaseDeps:
+    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
+    return ReleaseDeps(
+        wms=ShipBobWms(connections.connection("wms")), publisher=EventBridgePublisher(env().EVENT_BUS_NAME)
+    )
+
+
+def handle(body: str) -> None:
+    release_fulfillment(parse_event(body, OrderAccepted), deps())
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))
