@@ -48,11 +48,11 @@ def local_up(env: str = typer.Option("dev", help="Which environment's template t
 @local.command("demo")
 def local_demo(
     env: str = typer.Option("dev", help="Which environment's template to run"),
-    orders: int = typer.Option(40, min=1, help="How many orders the scenario plays"),
+    orders: int = typer.Option(10, min=3, help="How many orders the scenario plays per channel"),
 ) -> None:
     """Start the local stack, play the scenario, print the report, stop. Exits 1 if anything was lost or doubled."""
     from infra.local.report import collect, render
-    from infra.local.scenario import play_shopify
+    from infra.local.scenario import play
     from infra.local.stack import LocalStack
 
     started = time.monotonic()
@@ -60,8 +60,8 @@ def local_demo(
     try:
         with console.status("synthesizing and starting the local stack..."):
             stack.start()
-        with console.status(f"playing {orders} Shopify orders with duplicates, late retries and reordering..."):
-            expected = play_shopify(stack, orders)
+        with console.status(f"playing {orders} orders per channel: duplicates, late retries, reordering, loss..."):
+            expected = play(stack, orders)
             quiet = stack.wait_until_quiet(timeout=120)
         report = collect(stack, expected)
         print(render(report, stack))  # noqa: T201 - the report is the command's output

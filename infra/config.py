@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra.assets import ROOT
-from shared.channels.registry import adapter_for, platforms
+from shared.channels.registry import API_PLATFORMS, adapter_for, platforms
 from shared.models.rules import OrderRules, RoutingRules, Warehouse
 
 EnvName = Literal["dev", "staging", "prod"]
@@ -82,7 +82,7 @@ class EnvConfig(BaseModel):
     @property
     def connected_systems(self) -> list[str]:
         """Every system with a connection secret: the ERP, the WMS, and each channel we call."""
-        channels_called = set(self.reconcile) | (set(self.platforms) - {"b2b_portal"})
+        channels_called = set(self.reconcile) | (set(self.platforms) & API_PLATFORMS)
         return sorted(set(CORE_SYSTEMS) | channels_called)
 
 

@@ -1,5 +1,5 @@
 """The demo report: what went in, what was published, what each system did, what is in the DLQs, and the
-invariants: nothing lost, nothing done twice."""
+invariants: nothing lost, nothing done twice, every decision the one the rules call for."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.sandboxes.netsuite import NetSuiteSandbox
+from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.scenario import Expected
 from infra.local.stack import LocalStack
+from shared.ids import erp_external_id
 
 
 @dataclass
@@ -21,65 +24,93 @@ class Report:
     functions: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
-    misordered: list[str] = field(default_factory=list)
+    misdecided: list[str] = field(default_factory=list)
+    recovered: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.lost and not self.duplicated
+        return not self.lost and not self.duplicated and not self.misdecided
 
 
 def collect(stack: LocalStack, expected: Expected) -> Report:
     report = Report()
     statuses = [s for sandbox in stack.sandboxes.values() for s in _delivery_statuses(sandbox)]
-    statuses += expected.hostile
+    statuses += expected.sent_directly + expected.hostile
     report.webhooks = {
         "sent": len(statuses),
-        "accepted": sum(1 for s in statuses if 200 <= s < 300),
-        "rejected": sum(1 for s in statuses if 400 <= s < 500),
-        "failed": sum(1 for s in statuses if s == 0 or s >= 500),
+        "accepted (2xx)": sum(1 for s in statuses if 200 <= s < 300),
+        "rejected (4xx)": sum(1 for s in statuses if 400 <= s < 500),
+        "failed (5xx)": sum(1 for s in statuses if s == 0 or s >= 500),
     }
     published = _drain_observer(stack)
     report.events = Counter(e["detail-type"] for e in published)
-    states, timeline = _orders_table(stack)
-    report.effects = {"orders recorded": len(states), "timeline entries": sum(len(t) for t in timeline.values())}
+    states = _statuses(stack)
+    netsuite, wms = stack.sandboxes["netsuite"], stack.sandboxes["wms"]
+    assert isinstance(netsuite, NetSuiteSandbox)
+    assert isinstance(wms, WmsSandbox)
+    sales_orders = Counter(str(r.get("externalId")) for r in netsuite.records["salesOrder"].values())
+    releases = Counter(str(o.get("reference_id")) for o in wms.orders.values())
+    report.effects = {
+        "ERP sales orders": sum(sales_orders.values()),
+        "WMS releases": sum(releases.values()),
+        "orders accepted": sum(1 for s in states.values() if s in ("accepted", "released")),
+        "orders held": sum(1 for s in states.values() if s == "held"),
+        "orders rejected": sum(1 for s in states.values() if s == "rejected"),
+        "orders cancelled": sum(1 for s in states.values() if s == "cancelled"),
+        "channel statuses pushed": report.events["ChannelStatusUpdated"],
+    }
     for name, sandbox in stack.sandboxes.items():
         report.effects[f"{name} API calls"] = sum(sandbox.calls.values())
     report.dlqs = _dlq_depths(stack)
     report.functions = {
-        name.split("Functions", 1)[-1]: (f.invocations, f.errors, f.cold_starts) for name, f in stack.functions.items()
+        name.split("Functions", 1)[-1].split("OrderJourney", 1)[-1]: (f.invocations, f.errors, f.cold_starts)
+        for name, f in stack.functions.items()
     }
-    dead_lettered = _dead_lettered_orders(stack)
-    for key, status in expected.orders.items():
-        state = states.get(key)
-        if state is None and key not in dead_lettered:
-            report.lost.append(key)
-        elif state is not None and state["status"] != status:
-            report.misordered.append(key)
-    received = Counter(
-        e["detail"]["data"]["channel"] + ":" + e["detail"]["data"]["store"] + ":" + e["detail"]["data"]["external_id"]
+    report.recovered = sum(
+        1
         for e in published
-        if e["detail-type"] == "OrderReceived"
+        if e["detail-type"] == "ChannelOrderNotified" and e["detail"]["data"]["observed_by"] == "reconciliation"
     )
-    report.duplicated = [key for key, count in received.items() if count > 1]
-    for key, entries in timeline.items():
-        if len(set(entries)) != len(entries):
-            report.duplicated.append(f"{key} (timeline)")
+    _check(report, expected, states, sales_orders, releases)
     return report
+
+
+def _check(
+    report: Report, expected: Expected, states: dict[str, str], sales_orders: Counter[str], releases: Counter[str]
+) -> None:
+    for key in sorted(expected.accepted | expected.cancelled):
+        eid = erp_external_id(key)
+        count = sales_orders[eid]
+        released = sum(n for ref, n in releases.items() if ref.startswith(f"{eid}-"))
+        if count == 0 or released == 0:
+            report.lost.append(key)
+        if count > 1 or any(n > 1 for ref, n in releases.items() if ref.startswith(f"{eid}-")):
+            report.duplicated.append(key)
+        want = "cancelled" if key in expected.cancelled else "released"
+        if states.get(key) != want:
+            report.misdecided.append(f"{key}: {states.get(key)} (want {want})")
+    for key, reason in {**expected.held, **expected.rejected}.items():
+        want = "held" if key in expected.held else "rejected"
+        if states.get(key) != want:
+            report.misdecided.append(f"{key}: {states.get(key)} (want {want}: {reason})")
+        if sales_orders[erp_external_id(key)]:
+            report.duplicated.append(f"{key} (sales order for a {want} order)")
 
 
 def render(report: Report, stack: LocalStack) -> str:
     lines = ["", "Crossdock local demo", "====================", ""]
     lines += [f"AWS emulation: moto server + {stack.emulators.dynamodb_engine} for DynamoDB", ""]
-    lines += ["Webhooks"] + [f"  {k:<24}{v:>8}" for k, v in report.webhooks.items()] + [""]
+    lines += ["Webhooks"] + [f"  {k:<30}{v:>8}" for k, v in report.webhooks.items()] + [""]
     lines += ["Events published (by detail-type)"]
-    lines += [f"  {k:<24}{v:>8}" for k, v in sorted(report.events.items())] or ["  (none)"]
-    lines += ["", "Effects"] + [f"  {k:<24}{v:>8}" for k, v in report.effects.items()] + [""]
-    lines += ["Messages per DLQ"] + [f"  {k:<48}{v:>8}" for k, v in report.dlqs.items()] + [""]
+    lines += [f"  {k:<30}{v:>8}" for k, v in sorted(report.events.items())] or ["  (none)"]
+    lines += ["", "Effects"] + [f"  {k:<30}{v:>8}" for k, v in report.effects.items()]
+    lines += [f"  {'recovered by reconciliation':<30}{report.recovered:>8}", ""]
+    lines += ["Messages per DLQ"] + [f"  {k:<56}{v:>6}" for k, v in report.dlqs.items()] + [""]
     lines += ["Functions (invocations / errors / cold starts)"]
     lines += [f"  {k:<40}{i:>6} {e:>6} {c:>6}" for k, (i, e, c) in report.functions.items()] + [""]
     lines += ["Invariants", f"  lost: {len(report.lost)}", f"  duplicated: {len(report.duplicated)}"]
-    lines += [f"  misordered: {len(report.misordered)}"]
-    for label, keys in (("lost", report.lost), ("duplicated", report.duplicated), ("misordered", report.misordered)):
+    lines += [f"  misdecided: {len(report.misdecided)}"]
+    for label, keys in (("lost", report.lost), ("duplicated", report.duplicated), ("misdecided", report.misdecided)):
         lines += [f"    {label}: {key}" for key in keys[:10]]
     return "\n".join(lines)
 
@@ -103,38 +134,16 @@ def _drain_observer(stack: LocalStack) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=stack.provisioned.observer_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _orders_table(stack: LocalStack) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+def _statuses(stack: LocalStack) -> dict[str, str]:
+    """Order key → journey status, from the orders table."""
     assert stack.provisioned
     name = next(n for logical, n in stack.provisioned.tables.items() if logical.startswith("Orders"))
-    ddb = stack.client("dynamodb")
-    states: dict[str, dict[str, Any]] = {}
-    timeline: dict[str, list[str]] = {}
-    for page in ddb.get_paginator("scan").paginate(TableName=name):
+    statuses = {}
+    for page in stack.client("dynamodb").get_paginator("scan").paginate(TableName=name):
         for item in page["Items"]:
-            key = item["pk"]["S"].removeprefix("ORDER#")
-            if item["sk"]["S"] == "STATE":
-                states[key] = {"status": item["status"]["S"], "version": int(item["version"]["N"])}
-            else:
-                timeline.setdefault(key, []).append(item["event_id"]["S"])
-    return states, timeline
-
-
-def _dead_lettered_orders(stack: LocalStack) -> set[str]:
-    """Orders whose events wait in a DLQ: not lost, they can be replayed. Peeked, not consumed."""
-    assert stack.provisioned
-    sqs = stack.client("sqs")
-    keys = set()
-    for logical in stack.provisioned.dlqs:
-        messages = sqs.receive_message(
-            QueueUrl=stack.provisioned.queues[logical], MaxNumberOfMessages=10, VisibilityTimeout=0
-        ).get("Messages", [])
-        for message in messages:
-            try:
-                data = json.loads(message["Body"])["detail"]["data"]
-                keys.add(f"{data['channel']}:{data['store']}:{data['external_id']}")
-            except (KeyError, TypeError, ValueError):
-                continue
-    return keys
+            if item["sk"]["S"] == "STATE" and "status" in item:
+                statuses[item["pk"]["S"].removeprefix("ORDER#")] = item["status"]["S"]
+    return statuses
 
 
 def _dlq_depths(stack: LocalStack) -> dict[str, int]:

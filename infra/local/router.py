@@ -142,9 +142,18 @@ class Router:
         if service == "lambda":
             name = arn.rsplit(":", 1)[-1]
             # Asynchronous invocation: accepted is delivered, whatever the function then does.
-            threading.Thread(target=self._invoke, args=(name, json.loads(payload)), daemon=True).start()
+            with self._lock:
+                self._busy += 1
+            threading.Thread(target=self._invoke_async, args=(name, json.loads(payload)), daemon=True).start()
             return
         raise DeliveryFailed("UnsupportedTarget", f"local stack cannot deliver to {service}")
+
+    def _invoke_async(self, name: str, event: dict[str, Any]) -> None:
+        try:
+            self._invoke(name, event)
+        finally:
+            with self._lock:
+                self._busy -= 1
 
     def _dead_letter(self, rule: RuleWiring, target: dict[str, Any], event: dict[str, Any], failure: Exception) -> None:
         dlq_arn = target.get("DeadLetterConfig", {}).get("Arn")

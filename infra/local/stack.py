@@ -58,6 +58,8 @@ class LocalStack:
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> LocalStack:
         atexit.register(self.stop)  # an exception on the way out still stops every process
+        for old in self.log_dir.glob("*.log"):
+            old.unlink()  # each run's logs alone, like a fresh log group
         template_json = self.template_json or synth_template(self.env)
         self.emulators.start()
         self.template = Template.from_dict(template_json, f"Crossdock-{self.env}", "us-east-1")
@@ -220,6 +222,11 @@ class LocalStack:
         name = f"crossdock-{self.env}/webhooks/{platform}"
         value = json.loads(self.provisioned.secrets[name])
         return str(value["current"])
+
+    def scheduled_rules(self, logical_prefix: str) -> list[str]:
+        """Names of the scheduled rules whose logical id contains ``logical_prefix`` (e.g. "Reconcile")."""
+        assert self.provisioned
+        return [r.name for r in self.provisioned.rules if r.schedule and logical_prefix in r.logical_id]
 
     def queue_depths(self) -> dict[str, tuple[int, int]]:
         """(visible, in flight) per queue, template queues and rule taps alike."""

@@ -27,6 +27,10 @@ def platforms() -> list[str]:
     return sorted(_ADAPTERS)
 
 
+# Channels we call back (claim checks, reconciliation, status); the others only send to us.
+API_PLATFORMS = frozenset({"shopify", "bigcommerce", "woocommerce"})
+
+
 def api_for(platform: str, connection: Connection) -> ChannelApi:
     """The channel's own API, for claim checks, reconciliation and status pushes.
 
