@@ -99,8 +99,8 @@ def _shopify_cancellations(stack: LocalStack, count: int, expected: Expected) ->
     """Two accepted orders are cancelled in the channel; each cancel comes with an older update, reordered."""
     shopify = stack.sandboxes["shopify"]
     assert isinstance(shopify, ShopifySandbox)
-    for number in (3, 4):
-        if number >= count - 1:
+    for number in (0, 3):
+        if number >= count - 1:  # the last one's webhook is lost; reconciliation brings it in later
             continue
         key = f"shopify:{shopify.shop_domain}:{SHOPIFY_BASE_ID + number}"
         shopify.emit_order("orders/updated", shopify_order(number, hours_later=1), delays=(0.0, 0.0))
