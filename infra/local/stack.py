@@ -59,7 +59,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         atexit.register(self.stop)  # an exception on the way out still stops every process
         for old in self.log_dir.glob("*.log"):
-            old.unlink()  # each run's logs alone, like a fresh log group
+            old.unlink(missing_ok=True)  # each run's logs alone, like a fresh log group
         template_json = self.template_json or synth_template(self.env)
         self.emulators.start()
         self.template = Template.from_dict(template_json, f"Crossdock-{self.env}", "us-east-1")

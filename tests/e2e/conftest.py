@@ -13,8 +13,9 @@ TIME_SCALE = 0.005
 
 
 @pytest.fixture(scope="session")
-def local_stack() -> Iterator[LocalStack]:
-    stack = LocalStack(time_scale=TIME_SCALE)
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    # Its own log folder: another worker's stack may run at the same time.
+    stack = LocalStack(time_scale=TIME_SCALE, log_dir=tmp_path_factory.mktemp("function-logs"))
     stack.start()
     try:
         yield stack

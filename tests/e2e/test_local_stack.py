@@ -40,7 +40,17 @@ def recorded(stack: LocalStack, order_id: int) -> dict[str, Any] | None:
     return item
 
 
+def quiesce(stack: LocalStack) -> None:
+    """Deliver what earlier tests left in the sandboxes' outboxes (echoes) and let it all settle."""
+    for _ in range(3):
+        assert stack.wait_until_quiet(timeout=60)
+        for sandbox in stack.sandboxes.values():
+            sandbox.flush_webhooks()
+    assert stack.wait_until_quiet(timeout=60)
+
+
 def test_signed_shopify_webhook_reaches_the_consumer_queue_as_deployed(local_stack: LocalStack) -> None:
+    quiesce(local_stack)
     poller = consumer(local_stack)
     poller.pause()
     try:
@@ -48,12 +58,18 @@ def test_signed_shopify_webhook_reaches_the_consumer_queue_as_deployed(local_sta
         assert isinstance(shopify, ShopifySandbox)
         order = shopify_order(501)
         shopify.emit_order("orders/create", order)
-        [delivery] = shopify.flush_webhooks()
+        # Other orders' echoes (tags we pushed come back as orders/updated) may go out in the same flush.
+        [delivery] = [
+            d
+            for d in shopify.flush_webhooks()
+            if d.label == "orders/create" and d.headers.get("X-Shopify-Order-Id") == str(order["id"])
+        ]
         assert delivery.status == 202
         sqs = local_stack.client("sqs")
         queue_url = poller.mapping.queue_url
+
         messages = wait_for(
-            lambda: sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0).get("Messages"), timeout=15
+            lambda: sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0).get("Messages"), timeout=30
         )
         event = json.loads(messages[0]["Body"])
         assert event["source"] == "crossdock.intake"
@@ -84,6 +100,7 @@ def test_a_poison_message_goes_to_the_dlq_at_once_with_its_reason(local_stack: L
         local_stack.template.logical_id_of("AWS::SQS::Queue", redrive["deadLetterTargetArn"])  # type: ignore[arg-type]
     )["QueueUrl"]
     sqs = local_stack.client("sqs")
+    quiesce(local_stack)  # so the count below is this message's alone
     before = local_stack.functions[poller.mapping.function].invocations
     sqs.send_message(QueueUrl=poller.mapping.queue_url, MessageBody='{"not": "an event"}')
     messages = wait_for(
@@ -101,12 +118,12 @@ def test_a_poison_message_goes_to_the_dlq_at_once_with_its_reason(local_stack: L
 
 
 @pytest.fixture(scope="module")
-def rewired_stack() -> Any:
+def rewired_stack(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The same stack, except that the recorder rule's pattern asks for a detail-type nobody sends."""
     template = copy.deepcopy(synth_template("dev"))
     [rule] = [r for k, r in template["Resources"].items() if k.startswith("RecordOrderRule")]
     rule["Properties"]["EventPattern"]["detail-type"] = ["OrderReceivedV2"]
-    stack = LocalStack(template_json=template, time_scale=TIME_SCALE)
+    stack = LocalStack(template_json=template, time_scale=TIME_SCALE, log_dir=tmp_path_factory.mktemp("rewired"))
     stack.start()
     yield stack
     stack.stop()
