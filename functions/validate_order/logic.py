@@ -55,6 +55,11 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     if decision is OrderAccepted:
         assert customer is not None  # an unknown customer never passes the checks
         sales_order = deps.erp.upsert_sales_order(order, customer, allocations)
+        if _cancelled_meanwhile(order.key, deps):
+            # The channel cancelled while we were deciding: undo the sales order, release nothing.
+            deps.erp.cancel_sales_order(order)
+            logger.info("order cancelled during validation", order_key=order.key)
+            return None
         data = OrderDecision(order=order, erp_sales_order_id=sales_order.id, allocations=tuple(allocations))
     else:
         data = OrderDecision(
@@ -67,6 +72,11 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     deps.publisher.publish([result])
     logger.info("order decided", decision=decision.detail_type, reasons=[r.code for r in data.reasons])
     return result
+
+
+def _cancelled_meanwhile(order_key: str, deps: ValidateDeps) -> bool:
+    state = deps.states.get(order_key)
+    return state is not None and state.status is OrderStatus.CANCELLED
 
 
 def _decide(reasons: list[Reason], rules: OrderRules) -> type[Decision]:

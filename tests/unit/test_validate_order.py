@@ -501,3 +501,23 @@ def test_an_order_of_only_custom_lines_with_missing_sku_ignored_is_held_with_not
     assert isinstance(decision, OrderHeld)
     assert codes(decision) == ["nothing_to_ship"]
     assert use.publisher.events == [decision]
+
+
+def test_a_cancellation_that_lands_during_validation_undoes_the_sales_order() -> None:
+    """The channel cancels while the ERP call is in flight: the sales order is closed and nothing is released."""
+    order = make_order(line("GLV", 1, "84.50"))
+    states = FakeOrderStore()
+
+    class CancelledMeanwhile(FakeErp):
+        def upsert_sales_order(self, *args: Any, **kwargs: Any) -> Any:
+            made = super().upsert_sales_order(*args, **kwargs)
+            states.advance_status(order.key, OrderStatus.CANCELLED, datetime.now(UTC))
+            return made
+
+    fake = CancelledMeanwhile(customers={EMAIL: customer()}, catalog={"GLV": item("GLV", "84.50")})
+    wiring = deps(fake, states=states)
+    assert validate_order(received(order), wiring) is None
+    assert isinstance(wiring.publisher, FakePublisher)
+    assert wiring.publisher.events == []
+    [sales_order] = fake.sales_orders.values()
+    assert sales_order.cancelled
