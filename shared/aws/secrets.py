@@ -7,34 +7,21 @@ deliveries: both are accepted until ``previous`` is cleared. A plain string valu
 from __future__ import annotations
 
 import json
-from functools import cached_property
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
-from shared.aws import clients
+from shared.aws.secret_values import CachedSecrets
 from shared.errors import DownstreamUnavailable
 
 
 class SecretsManagerWebhookSecrets:
     def __init__(self, name_prefix: str, max_age_seconds: int = 300) -> None:
-        self._prefix = name_prefix
-        self._max_age = max_age_seconds
-
-    @cached_property
-    def _provider(self) -> SecretsProvider:
-        return SecretsProvider(boto3_client=clients.client("secretsmanager"))
+        self._secrets = CachedSecrets(name_prefix, max_age_seconds)
 
     def name_for(self, platform: str) -> str:
-        return f"{self._prefix}{platform}"
+        return f"{self._secrets.prefix}{platform}"
 
     def for_platform(self, platform: str) -> list[bytes]:
-        try:
-            raw = self._provider.get(self.name_for(platform), max_age=self._max_age)
-        except GetParameterError as error:
-            # Misconfiguration or an outage: answer 5xx so the platform retries while someone fixes it.
-            raise DownstreamUnavailable("webhook secret unavailable", platform=platform) from error
-        return parse_secret_value(str(raw))
+        # Missing is a 5xx, not a 401: the platform retries while someone fixes the configuration.
+        return parse_secret_value(self._secrets.value(platform, what="webhook secret"))
 
 
 def parse_secret_value(raw: str) -> list[bytes]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,17 +13,7 @@ from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.scenario import shopify_order
 from infra.local.stack import LocalStack, synth_template
 from infra.samples import compact, shopify_delivery
-from tests.e2e.conftest import TIME_SCALE
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+from tests.e2e.conftest import TIME_SCALE, wait_for
 
 
 def consumer(stack: LocalStack) -> Any:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -23,22 +20,13 @@ from infra.local.scenario_orders import SHOPIFY_BASE_ID, shopify_order
 from infra.local.stack import LocalStack
 from infra.samples import standard_webhooks_headers, woocommerce_delivery
 from shared.ids import erp_external_id
+from tests.e2e.conftest import wait_for
 
 
 @pytest.fixture(scope="module")
 def journey(local_stack: LocalStack) -> tuple[Expected, Report]:
     expected = play(local_stack, orders_per_channel=4)
     return expected, collect(local_stack, expected)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def signed_get(url: str) -> httpx.Response:
