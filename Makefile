@@ -51,8 +51,8 @@ schemas: $(PY_STAMP) ## export the event contract JSON Schemas to events/schemas
 	$(PY) -m infra.schemas
 
 lint: $(PY_STAMP) ## ruff (lint + format check) and mypy --strict
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/mypy
 
 test: install build lint ## every test tier: unit, integration, infrastructure, e2e

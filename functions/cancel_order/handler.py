@@ -7,8 +7,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shared.erp.netsuite import NetSuiteErp
-from shared.wms.shipbob import ShipBobWms
 
 from functions.cancel_order.env import CancelOrderEnv
 from functions.cancel_order.logic import CancelDeps, cancel_order
@@ -18,9 +16,11 @@ from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
 from shared.consumer import consume
 from shared.env import load_env
+from shared.erp.netsuite import NetSuiteErp
 from shared.models.bus import parse_event
 from shared.models.events import OrderCancelled
 from shared.observability import logger
+from shared.wms.shipbob import ShipBobWms
 
 
 @functools.cache

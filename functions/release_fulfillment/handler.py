@@ -7,7 +7,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shared.wms.shipbob import ShipBobWms
 
 from functions.release_fulfillment.env import ReleaseFulfillmentEnv
 from functions.release_fulfillment.logic import ReleaseDeps, release_fulfillment
@@ -19,6 +18,7 @@ from shared.env import load_env
 from shared.models.bus import parse_event
 from shared.models.events import OrderAccepted
 from shared.observability import logger
+from shared.wms.shipbob import ShipBobWms
 
 
 @functools.cache

@@ -7,7 +7,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shared.erp.netsuite import NetSuiteErp
 
 from functions.validate_order.env import ValidateOrderEnv
 from functions.validate_order.logic import ValidateDeps, validate_order
@@ -17,6 +16,7 @@ from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
 from shared.consumer import consume
 from shared.env import load_env
+from shared.erp.netsuite import NetSuiteErp
 from shared.models.bus import parse_event
 from shared.models.events import OrderReceived
 from shared.observability import logger
