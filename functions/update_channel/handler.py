@@ -13,6 +13,7 @@ from functions.update_channel.logic import UpdateChannelDeps, update_channel
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.order_store import DynamoOrderStore
 from shared.channels.connected import ConnectedChannels
 from shared.consumer import consume
 from shared.env import load_env
@@ -31,6 +32,7 @@ def deps() -> UpdateChannelDeps:
     return UpdateChannelDeps(
         api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX)),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
+        states=DynamoOrderStore(env().ORDERS_TABLE_NAME),
     )
 
 

@@ -89,6 +89,7 @@ class OrderJourney(Construct):
             events.EventPattern(
                 source=[ORDERS], detail_type=["OrderAccepted", "OrderHeld", "OrderRejected", "OrderCancelled"]
             ),
+            environment={"ORDERS_TABLE_NAME": orders.table.table_name},
         )
         cancel = consumer(
             "CancelOrder",
@@ -104,6 +105,7 @@ class OrderJourney(Construct):
         connections.grant_read(release.function, "wms")
         connections.grant_read(cancel.function, "netsuite", "wms")
         orders.grant(validate.function)
+        orders.grant(update.function)
         orders.grant(cancel.function, write=True)
 
         self._reconciliation(config, factory, bus, orders, connections, common)

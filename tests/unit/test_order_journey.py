@@ -206,9 +206,24 @@ def test_two_orders_never_share_a_reference_id() -> None:
 # -- update_channel ----------------------------------------------------------------------------------------------
 
 
-def tell(event: EventEnvelope[Any], api: ChannelApi | None, publisher: FakePublisher | None = None) -> Any:
-    deps = UpdateChannelDeps(api_for={"shopify": api}.get, publisher=publisher or FakePublisher())
+def tell(
+    event: EventEnvelope[Any],
+    api: ChannelApi | None,
+    publisher: FakePublisher | None = None,
+    states: FakeOrderStore | None = None,
+) -> Any:
+    deps = UpdateChannelDeps(
+        api_for={"shopify": api}.get, publisher=publisher or FakePublisher(), states=states or FakeOrderStore()
+    )
     return update_channel(event, deps)
+
+
+def test_a_push_overtaken_by_a_later_status_is_not_sent() -> None:
+    """A retried "accepted" after the order was cancelled must not put "accepted" back on the channel."""
+    api, states = FakeChannelApi(), FakeOrderStore()
+    states.advance_status(ORDER.key, OrderStatus.CANCELLED, datetime.now(UTC))
+    assert tell(accepted(ORDER), api, states=states) is None
+    assert api.pushed == []
 
 
 @pytest.mark.parametrize(
