@@ -44,7 +44,8 @@ class EnvConfig(BaseModel):
     # Per platform. Each must outlast the platform's retry horizon, or a late retry gets through twice.
     dedupe_window_hours: dict[str, int] = Field(default_factory=lambda: {"shopify": 72})
     intake_reserved_concurrency: int | None = Field(default=None, ge=1)
-    consumer_max_concurrency: int = Field(default=2, ge=2, le=1000)
+    # The ERP's concurrency budget, shared by its callers (2 is SQS's minimum per event source, 2 callers).
+    consumer_max_concurrency: int = Field(default=4, ge=4, le=1000)
     api_rate_limit: int = Field(default=100, ge=1)
     api_burst_limit: int = Field(default=200, ge=1)
     order_rules: OrderRules = Field(default_factory=OrderRules)

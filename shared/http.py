@@ -46,7 +46,7 @@ def error_response(error: CrossdockError) -> dict[str, Any]:
     if detail and error.status_code < 500:
         body["detail"] = detail
     headers = {}
-    retry_after = getattr(error, "retry_after_seconds", None)
+    retry_after = getattr(error, "retry_after_seconds", None) or error.details.get("retry_after_seconds")
     if retry_after is not None:
         headers["retry-after"] = str(int(retry_after))
     return json_response(error.status_code, body, headers)

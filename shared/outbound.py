@@ -69,8 +69,15 @@ class OutboundClient:
                         f"{self.system} timed out", system=self.system, maybe_committed=True
                     ) from error
                 self._log_retry(attempt, "timeout")
+            except httpx.ConnectError:
+                # Never connected, so nothing was committed: safe to retry whatever the method.
+                self._log_retry(attempt, "connect")
             except httpx.TransportError as error:
-                # Not connected, so nothing was committed: safe to retry whatever the method.
+                # Dropped after sending (a read or protocol error): the system may have committed it.
+                if not idempotent:
+                    raise DownstreamUnavailable(
+                        f"{self.system} connection lost", system=self.system, maybe_committed=True
+                    ) from error
                 self._log_retry(attempt, type(error).__name__)
             else:
                 if not self._is_retryable(response):

@@ -102,6 +102,10 @@ class FakeOrderStore:
         self.versions: dict[str, OrderVersion] = {}
         self.statuses: dict[str, OrderStatus] = {}
         self.entries: dict[str, list[TimelineEntry]] = {}
+        self.cancel_requests: set[str] = set()
+
+    def request_cancel(self, order_key: str, at: dt.datetime) -> None:
+        self.cancel_requests.add(order_key)
 
     def apply_version(self, state: OrderVersion) -> bool:
         current = self.versions.get(state.order_key)
@@ -126,10 +130,12 @@ class FakeOrderStore:
 
     def get(self, order_key: str) -> OrderState | None:
         version, status = self.versions.get(order_key), self.statuses.get(order_key)
-        if version is None and status is None:
+        cancel_requested = order_key in self.cancel_requests
+        if version is None and status is None and not cancel_requested:
             return None
         return OrderState(
             order_key=order_key,
+            cancel_requested=cancel_requested,
             channel=version.channel if version else None,
             store=version.store if version else None,
             external_id=version.external_id if version else None,

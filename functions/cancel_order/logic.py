@@ -25,6 +25,8 @@ SOURCE = "crossdock.orders"
 class StatusStore(Protocol):
     def advance_status(self, order_key: str, status: OrderStatus, at: datetime) -> bool: ...
 
+    def request_cancel(self, order_key: str, at: datetime) -> None: ...
+
 
 @dataclass
 class CancelDeps:
@@ -37,6 +39,8 @@ class CancelDeps:
 
 def cancel_order(event: OrderCancelled, deps: CancelDeps) -> OrderCancelled | OrderHeld:
     order = event.data
+    # Marked first: a validation or release in flight for this order sees it and creates nothing more.
+    deps.states.request_cancel(order.key, datetime.now(UTC))
     # The warehouses first: goods that left must keep their sales order, so the ERP is only cancelled once
     # no warehouse has shipped.
     reasons = [
@@ -57,7 +61,6 @@ def cancel_order(event: OrderCancelled, deps: CancelDeps) -> OrderCancelled | Or
         deps.publisher.publish([held])
         logger.warning("cancellation too late", order_key=order.key)
         return held
-    # Mark it first: a validation still in flight for this order sees the cancellation and stops.
     deps.states.advance_status(order.key, OrderStatus.CANCELLED, datetime.now(UTC))
     cancelled = OrderCancelled(
         metadata=metadata_for(

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from shared.errors import NotFound, ValidationFailed
+from shared.models.order import Channel
 from shared.models.order_state import OrderState, TimelineEntry
+
+# The canonical model's limit for ids; a longer key would also be refused by DynamoDB as a 5xx.
+MAX_ID_LENGTH = 255
 
 
 class OrderReader(Protocol):
@@ -15,6 +19,10 @@ class OrderReader(Protocol):
 
 
 def get_order(channel: str, external_id: str, store: str | None, reader: OrderReader) -> dict[str, Any]:
+    if channel not in {c.value for c in Channel}:
+        raise NotFound("unknown channel", field="channel")
+    if not 0 < len(external_id) <= MAX_ID_LENGTH or (store is not None and len(store) > MAX_ID_LENGTH):
+        raise ValidationFailed("order id or store too long", field="external_id")
     matches = [s for s in reader.find(channel, external_id) if store is None or s.store == store]
     if not matches:
         raise NotFound("no such order", field="external_id")

@@ -13,6 +13,7 @@ from functions.release_fulfillment.logic import ReleaseDeps, release_fulfillment
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.order_store import DynamoOrderStore
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -30,7 +31,9 @@ def env() -> ReleaseFulfillmentEnv:
 def deps() -> ReleaseDeps:
     connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
     return ReleaseDeps(
-        wms=ShipBobWms(connections.connection("wms")), publisher=EventBridgePublisher(env().EVENT_BUS_NAME)
+        wms=ShipBobWms(connections.connection("wms")),
+        publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
+        states=DynamoOrderStore(env().ORDERS_TABLE_NAME),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from shared.ids import safe_ref
 from shared.models.events import FulfillmentReleased, OrderAccepted, metadata_for
 from shared.models.lifecycle import FulfillmentRelease, FulfillmentRequest
+from shared.models.order_state import OrderState
 from shared.observability import logger
 from shared.ports import EventPublisher
 from shared.wms.ports import Wms
@@ -14,14 +16,22 @@ from shared.wms.ports import Wms
 SOURCE = "crossdock.fulfillment"
 
 
+class OrderStates(Protocol):
+    def get(self, order_key: str) -> OrderState | None: ...
+
+
 @dataclass
 class ReleaseDeps:
     wms: Wms
     publisher: EventPublisher
+    states: OrderStates
 
 
 def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[FulfillmentReleased]:
     order = event.data.order
+    if _cancelling(order.key, deps):
+        logger.info("order cancelled before release", order_key=order.key)
+        return []
     released = []
     for allocation in event.data.allocations:
         request = FulfillmentRequest(
@@ -34,6 +44,11 @@ def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[Fulfill
             order_number=order.order_number,
         )
         wms_order = deps.wms.release(request)
+        if _cancelling(order.key, deps):
+            # The channel cancelled while we released: withdraw it; the cancellation has its own record.
+            deps.wms.cancel(request.reference_id)
+            logger.info("release withdrawn: order cancelled meanwhile", order_key=order.key)
+            return []
         dedupe_key = f"{order.key}:{allocation.warehouse}"
         released.append(
             FulfillmentReleased(
@@ -46,3 +61,8 @@ def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[Fulfill
         logger.info("fulfillment released", warehouse=allocation.warehouse, wms_created=wms_order.created)
     deps.publisher.publish(released)
     return released
+
+
+def _cancelling(order_key: str, deps: ReleaseDeps) -> bool:
+    state = deps.states.get(order_key)
+    return state is not None and state.cancelling

@@ -39,6 +39,9 @@ class ValidateDeps:
 def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     order = event.data
     state = deps.states.get(order.key)
+    if state is not None and state.cancelling:
+        logger.info("order cancelled before validation", order_key=order.key)
+        return None
     if state is not None and state.status is not None and state.status.rank > OrderStatus.RECEIVED.rank:
         # Decided already (a redelivery, or the same order from reconciliation): do nothing twice.
         logger.info("order already decided", order_key=order.key, status=state.status.value)
@@ -76,7 +79,7 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
 
 def _cancelled_meanwhile(order_key: str, deps: ValidateDeps) -> bool:
     state = deps.states.get(order_key)
-    return state is not None and state.status is OrderStatus.CANCELLED
+    return state is not None and state.cancelling
 
 
 def _decide(reasons: list[Reason], rules: OrderRules) -> type[Decision]:

@@ -74,5 +74,6 @@ def _candidates(order: Order, rules: RoutingRules) -> list[Warehouse]:
 def _allocation(warehouse: Warehouse, lines: list[Line]) -> Allocation:
     return Allocation(
         warehouse=warehouse.id,
+        erp_location=warehouse.erp_location,
         lines=tuple(AllocatedLine(line_id=line_id, sku=sku, quantity=quantity) for line_id, sku, quantity in lines),
     )

@@ -41,9 +41,23 @@ class OrderJourney(Construct):
         super().__init__(scope, construct_id)
         common = {"EVENT_BUS_NAME": bus.event_bus_name, "CONNECTION_PREFIX": connections.prefix}
         routing = config.routing.model_dump_json()
-        erp_concurrency = config.consumer_max_concurrency  # every ERP caller counts against its limit
+        orders_table = {"ORDERS_TABLE_NAME": orders.table.table_name}
+        # The ERP's concurrency budget is shared by every caller: cancellations get the minimum (2), validation
+        # the rest. An ERP caller takes one order per invocation, with time for the ERP's slow days.
+        cancel_concurrency = 2
+        validate_concurrency = max(2, config.consumer_max_concurrency - cancel_concurrency)
+        erp_caller = {"batch_size": 1, "timeout_seconds": 120}
 
-        def consumer(name: str, package: str, description: str, pattern: events.EventPattern, **kw: object) -> Consumer:
+        def consumer(
+            name: str,
+            package: str,
+            description: str,
+            pattern: events.EventPattern,
+            environment: dict[str, str],
+            max_concurrency: int = config.consumer_max_concurrency,
+            batch_size: int = 10,
+            timeout_seconds: int = 30,
+        ) -> Consumer:
             made = Consumer(
                 self,
                 name,
@@ -53,8 +67,10 @@ class OrderJourney(Construct):
                 bus=bus,
                 pattern=pattern,
                 monitoring=monitoring,
-                environment={**common, **kw.pop("environment", {})},  # type: ignore[dict-item]
-                max_concurrency=int(kw.pop("max_concurrency", erp_concurrency)),  # type: ignore[call-overload]
+                environment={**common, **environment},
+                max_concurrency=max_concurrency,
+                batch_size=batch_size,
+                timeout_seconds=timeout_seconds,
             )
             bus.grant_put_events_to(made.function)
             return made
@@ -64,6 +80,7 @@ class OrderJourney(Construct):
             "fetch_order",
             "Fetch notified orders from the channel (claim check)",
             events.EventPattern(detail_type=["ChannelOrderNotified"]),
+            environment={},
         )
         validate = consumer(
             "ValidateOrder",
@@ -71,16 +88,19 @@ class OrderJourney(Construct):
             "Check orders against the ERP, decide, create the sales order, route",
             events.EventPattern(source=[INTAKE], detail_type=["OrderReceived"]),
             environment={
-                "ORDERS_TABLE_NAME": orders.table.table_name,
+                **orders_table,
                 "ORDER_RULES": config.order_rules.model_dump_json(),
                 "ROUTING_RULES": routing,
             },
+            max_concurrency=validate_concurrency,
+            **erp_caller,
         )
         release = consumer(
             "ReleaseFulfillment",
             "release_fulfillment",
             "Release accepted orders to the WMS, once per warehouse",
             events.EventPattern(source=[ORDERS], detail_type=["OrderAccepted"]),
+            environment=orders_table,
         )
         update = consumer(
             "UpdateChannel",
@@ -89,14 +109,16 @@ class OrderJourney(Construct):
             events.EventPattern(
                 source=[ORDERS], detail_type=["OrderAccepted", "OrderHeld", "OrderRejected", "OrderCancelled"]
             ),
-            environment={"ORDERS_TABLE_NAME": orders.table.table_name},
+            environment=orders_table,
         )
         cancel = consumer(
             "CancelOrder",
             "cancel_order",
             "Cancel in the ERP and the WMS when the channel cancels",
             events.EventPattern(source=[INTAKE], detail_type=["OrderCancelled"]),
-            environment={"ORDERS_TABLE_NAME": orders.table.table_name, "ROUTING_RULES": routing},
+            environment={**orders_table, "ROUTING_RULES": routing},
+            max_concurrency=cancel_concurrency,
+            **erp_caller,
         )
         channel_systems = [s for s in config.connected_systems if s not in ("netsuite", "wms")]
         connections.grant_read(fetch.function, *channel_systems)
@@ -106,6 +128,7 @@ class OrderJourney(Construct):
         connections.grant_read(cancel.function, "netsuite", "wms")
         orders.grant(validate.function)
         orders.grant(update.function)
+        orders.grant(release.function)
         orders.grant(cancel.function, write=True)
 
         self._reconciliation(config, factory, bus, orders, connections, common)

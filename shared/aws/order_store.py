@@ -55,6 +55,16 @@ class DynamoOrderStore:
             names={"#status": "status"},
         )
 
+    def request_cancel(self, order_key: str, at: datetime) -> None:
+        """Mark that the channel cancelled the order, before anything is undone: releases check it."""
+        self._update(
+            order_key,
+            "SET cancel_requested_at = if_not_exists(cancel_requested_at, :at)",
+            "attribute_not_exists(cancel_requested_at) OR attribute_exists(cancel_requested_at)",
+            {":at": {"S": at.isoformat()}},
+            names={},
+        )
+
     def append(self, entry: TimelineEntry) -> bool:
         """Append once per event id: a redelivered event adds nothing."""
         item = {
@@ -157,6 +167,7 @@ def _state(item: dict[str, Any]) -> OrderState:
         version=int(item["version"]["N"]) if "version" in item else None,
         status=OrderStatus(status) if status else None,
         correlation_id=text("correlation_id"),
+        cancel_requested="cancel_requested_at" in item,
     )
 
 

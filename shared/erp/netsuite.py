@@ -239,7 +239,8 @@ class NetSuiteErp:
     def _sales_order_body(
         self, order: Order, customer: ErpCustomer, allocations: Sequence[Allocation]
     ) -> dict[str, Any]:
-        warehouses = {allocation.warehouse for allocation in allocations}
+        # NetSuite knows locations, not our warehouse names.
+        warehouses = {allocation.erp_location for allocation in allocations}
         body: dict[str, Any] = {
             "entity": {"id": customer.id},
             "tranDate": order.placed_at.date().isoformat(),
@@ -258,7 +259,9 @@ class NetSuiteErp:
         allocated: dict[str, list[tuple[str | None, int]]] = {}
         for allocation in allocations:
             for allocated_line in allocation.lines:
-                allocated.setdefault(allocated_line.line_id, []).append((allocation.warehouse, allocated_line.quantity))
+                allocated.setdefault(allocated_line.line_id, []).append(
+                    (allocation.erp_location, allocated_line.quantity)
+                )
         lines: list[dict[str, Any]] = []
         for index, line in enumerate(order.lines):
             item_id = self._item_id(line.sku) if line.sku else None

@@ -28,9 +28,10 @@ class AllocatedLine(_Model):
 
 
 class Allocation(_Model):
-    """The lines one warehouse ships."""
+    """The lines one warehouse ships; ``erp_location`` is that warehouse's location in the ERP."""
 
     warehouse: str
+    erp_location: str
     lines: tuple[AllocatedLine, ...] = Field(min_length=1)
 
 

@@ -49,6 +49,12 @@ class OrderState(BaseModel):
     version: int | None = None
     status: OrderStatus | None = None
     correlation_id: str | None = None
+    cancel_requested: bool = False
+
+    @property
+    def cancelling(self) -> bool:
+        """The channel cancelled it: nothing more may be created for it in the ERP or the WMS."""
+        return self.cancel_requested or self.status is OrderStatus.CANCELLED
 
 
 class TimelineEntry(BaseModel):

@@ -1,6 +1,6 @@
 """The WMS port on ShipBob's dated Orders API (``/2026-01``).
 
-Connection (``crossdock-<env>/connections/shipbob``):
+Connection (``crossdock-<env>/connections/wms``):
 - ``base_url``: ``https://api.shipbob.com`` (or ``https://sandbox-api.shipbob.com``); the API version is ours;
 - ``credentials``: ``access_token`` (a personal access token or an OAuth access token, sent as a bearer token);
 - ``settings``: ``shipbob_channel_id`` (required on writes), and optionally ``shipping_method`` (default

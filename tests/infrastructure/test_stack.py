@@ -117,7 +117,31 @@ def test_each_consumer_is_wired_rule_to_queue_to_function_with_its_dlq(stack: Sy
         [mapping] = [m for m in mappings if m["Properties"]["FunctionName"] == {"Ref": fn_id}]
         assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-        assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": config.consumer_max_concurrency}
+        expected = {
+            "validate_order": config.consumer_max_concurrency - 2,
+            "cancel_order": 2,
+        }.get(package, config.consumer_max_concurrency)
+        assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": expected}
+        # ERP callers take one order per invocation, with time for a slow ERP.
+        erp_caller = package in ("validate_order", "cancel_order")
+        assert mapping["Properties"]["BatchSize"] == (1 if erp_caller else 10)
+        assert functions[fn_id]["Properties"]["Timeout"] == (120 if erp_caller else 30)
+
+
+def test_the_erp_callers_share_the_erp_concurrency_budget(stack: Synth) -> None:
+    config = config_of(stack)
+    functions = stack.resources("AWS::Lambda::Function")
+    erp_callers = {
+        k
+        for k, f in functions.items()
+        if f["Properties"]["Handler"].split(".")[1] in ("validate_order", "cancel_order")
+    }
+    total = sum(
+        m["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+        for m in stack.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"]["Ref"] in erp_callers
+    )
+    assert total == config.consumer_max_concurrency
 
 
 def test_the_recorder_hears_every_contract(stack: Synth) -> None:

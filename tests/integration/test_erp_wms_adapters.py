@@ -72,7 +72,7 @@ def east(order: Order) -> tuple[Allocation, ...]:
     lines = tuple(
         AllocatedLine(line_id=line.line_id, sku=line.sku or "", quantity=line.quantity) for line in order.lines
     )
-    return (Allocation(warehouse="1", lines=lines),)
+    return (Allocation(warehouse="east", erp_location="1", lines=lines),)
 
 
 def harbor_point(erp: NetSuiteErp) -> ErpCustomer:

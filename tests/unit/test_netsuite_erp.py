@@ -350,11 +350,11 @@ ACCOUNT = ErpCustomer(id="101", active=True, credit_hold=False)
 def allocations(order: Order, *, split: bool = False) -> tuple[Allocation, ...]:
     lines = [AllocatedLine(line_id=line.line_id, sku=line.sku or "", quantity=line.quantity) for line in order.lines]
     if not split:
-        return (Allocation(warehouse="1", lines=tuple(lines)),)
+        return (Allocation(warehouse="east", erp_location="1", lines=tuple(lines)),)
     first = lines[0]
     return (
-        Allocation(warehouse="1", lines=(first.model_copy(update={"quantity": 7}), *lines[1:])),
-        Allocation(warehouse="2", lines=(first.model_copy(update={"quantity": 5}),)),
+        Allocation(warehouse="east", erp_location="1", lines=(first.model_copy(update={"quantity": 7}), *lines[1:])),
+        Allocation(warehouse="west", erp_location="2", lines=(first.model_copy(update={"quantity": 5}),)),
     )
 
 

@@ -97,8 +97,8 @@ def accepted(order: Order = ORDER) -> OrderAccepted:
     """East ships the first two lines, west the rest."""
     lines = [AllocatedLine(line_id=line.line_id, sku=line.sku or "", quantity=line.quantity) for line in order.lines]
     allocations = (
-        Allocation(warehouse="wh-east", lines=tuple(lines[:2])),
-        Allocation(warehouse="wh-west", lines=tuple(lines[2:])),
+        Allocation(warehouse="wh-east", erp_location="1", lines=tuple(lines[:2])),
+        Allocation(warehouse="wh-west", erp_location="2", lines=tuple(lines[2:])),
     )
     made: OrderAccepted = decision(OrderAccepted, order, erp_sales_order_id="SO-1", allocations=allocations)
     return made
@@ -128,8 +128,37 @@ def logs_at(level: str) -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def release(event: OrderAccepted, wms: FakeWms, publisher: FakePublisher | None = None) -> list[FulfillmentReleased]:
-    return release_fulfillment(event, ReleaseDeps(wms=wms, publisher=publisher or FakePublisher()))
+def release(
+    event: OrderAccepted,
+    wms: FakeWms,
+    publisher: FakePublisher | None = None,
+    states: FakeOrderStore | None = None,
+) -> list[FulfillmentReleased]:
+    deps = ReleaseDeps(wms=wms, publisher=publisher or FakePublisher(), states=states or FakeOrderStore())
+    return release_fulfillment(event, deps)
+
+
+def test_an_order_the_channel_cancelled_is_not_released() -> None:
+    wms, states = FakeWms(), FakeOrderStore()
+    states.request_cancel(ORDER.key, datetime.now(UTC))
+    assert release(accepted(ORDER), wms, states=states) == []
+    assert wms.creates == 0
+
+
+def test_a_release_made_while_the_channel_cancelled_is_withdrawn() -> None:
+    """The cancellation lands between the WMS create and the publish: the release is cancelled again."""
+    states = FakeOrderStore()
+
+    class CancelledMeanwhile(FakeWms):
+        def release(self, request: Any) -> Any:
+            made = super().release(request)
+            states.request_cancel(ORDER.key, datetime.now(UTC))
+            return made
+
+    wms, publisher = CancelledMeanwhile(), FakePublisher()
+    assert release(accepted(ORDER), wms, publisher, states) == []
+    assert publisher.events == []
+    assert all(order.status == "Cancelled" for order in wms.orders.values())
 
 
 def test_release_makes_one_request_per_allocation() -> None:

@@ -303,6 +303,7 @@ def test_one_warehouse_that_can_ship_everything_is_preferred_to_a_split() -> Non
     assert allocations == [
         Allocation(
             warehouse="far",
+            erp_location="loc-far",
             lines=(AllocatedLine(line_id="L1", sku="A", quantity=2), AllocatedLine(line_id="L2", sku="B", quantity=3)),
         )
     ]
@@ -395,7 +396,11 @@ def test_an_accepted_order_gets_one_sales_order_and_its_allocations() -> None:
     [sales_order] = fake_erp.sales_orders.values()
     assert decision.data.erp_sales_order_id == sales_order.id
     assert decision.data.allocations == (
-        Allocation(warehouse="wh-east", lines=(AllocatedLine(line_id="L-GLV", sku="GLV", quantity=10),)),
+        Allocation(
+            warehouse="wh-east",
+            erp_location="loc-east",
+            lines=(AllocatedLine(line_id="L-GLV", sku="GLV", quantity=10),),
+        ),
     )
     assert use.publisher.events == [decision]
     assert decision.metadata.source == "crossdock.orders"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from shared.channels.woocommerce.payloads import WooAddress, WooLineItem, WooOrder
+from shared.errors import ValidationFailed
 from shared.models.money import Money
 from shared.models.order import (
     Address,
@@ -75,12 +76,17 @@ def _line(item: WooLineItem, payload: WooOrder, currency: str) -> OrderLine:
                 amount=money(tax.total),
             )
         )
+    try:
+        unit_price = (item.subtotal / item.quantity).quantize(UNIT_PRICE_PLACES)
+    except InvalidOperation:
+        # Beyond Decimal's precision: no real price looks like this.
+        raise ValidationFailed("invalid WooCommerce order", field="line_items.subtotal") from None
     return OrderLine(
         line_id=str(item.id),
         sku=item.sku or None,  # "" for a product with no SKU
         title=item.name,
         quantity=item.quantity,
-        unit_price=money((item.subtotal / item.quantity).quantize(UNIT_PRICE_PLACES)),
+        unit_price=money(unit_price),
         discounts=(Discount(code=codes, amount=money(discount)),) if discount > 0 else (),
         tax_lines=tuple(tax_lines),
     )
