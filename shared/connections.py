@@ -7,7 +7,8 @@ puts the sandboxes' values. Adapters take a ``Connection`` and never read the en
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,3 +24,25 @@ class Connection(BaseModel):
 
 class ConnectionSource(Protocol):
     def connection(self, system: str) -> Connection: ...
+
+
+AdapterT = TypeVar("AdapterT")
+
+
+class Connected(Generic[AdapterT]):
+    """An adapter that follows its connection secret: rebuilt when ops put new credentials, else reused.
+
+    The secret read is cached (5 minutes), so a rotation reaches warm containers within that time.
+    """
+
+    def __init__(self, connections: ConnectionSource, system: str, build: Callable[[Connection], AdapterT]) -> None:
+        self._connections = connections
+        self._system = system
+        self._build = build
+        self._current: tuple[Connection, AdapterT] | None = None
+
+    def __call__(self) -> AdapterT:
+        connection = self._connections.connection(self._system)
+        if self._current is None or self._current[0] != connection:
+            self._current = (connection, self._build(connection))
+        return self._current[1]

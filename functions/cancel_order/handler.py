@@ -14,6 +14,7 @@ from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
+from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
 from shared.erp.netsuite import NetSuiteErp
@@ -29,12 +30,18 @@ def env() -> CancelOrderEnv:
 
 
 @functools.cache
+def adapters() -> tuple[Connected[NetSuiteErp], Connected[ShipBobWms]]:
+    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
+    return Connected(connections, "netsuite", NetSuiteErp), Connected(connections, "wms", ShipBobWms)
+
+
 def deps() -> CancelDeps:
+    """Per record: the adapters follow their connection secrets (a rotation needs no cold start)."""
     settings = env()
-    connections = SecretsManagerConnections(settings.CONNECTION_PREFIX)
+    erp, wms = adapters()
     return CancelDeps(
-        erp=NetSuiteErp(connections.connection("netsuite")),
-        wms=ShipBobWms(connections.connection("wms")),
+        erp=erp(),
+        wms=wms(),
         publisher=EventBridgePublisher(settings.EVENT_BUS_NAME),
         states=DynamoOrderStore(settings.ORDERS_TABLE_NAME),
         routing=settings.ROUTING_RULES,

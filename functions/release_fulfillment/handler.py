@@ -14,6 +14,7 @@ from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
+from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -28,10 +29,14 @@ def env() -> ReleaseFulfillmentEnv:
 
 
 @functools.cache
+def wms() -> Connected[ShipBobWms]:
+    return Connected(SecretsManagerConnections(env().CONNECTION_PREFIX), "wms", ShipBobWms)
+
+
 def deps() -> ReleaseDeps:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
+    """Per record: the WMS adapter follows its connection secret (a rotation needs no cold start)."""
     return ReleaseDeps(
-        wms=ShipBobWms(connections.connection("wms")),
+        wms=wms()(),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         states=DynamoOrderStore(env().ORDERS_TABLE_NAME),
     )

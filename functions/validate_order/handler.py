@@ -14,6 +14,7 @@ from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
+from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
 from shared.erp.netsuite import NetSuiteErp
@@ -28,10 +29,15 @@ def env() -> ValidateOrderEnv:
 
 
 @functools.cache
+def erp() -> Connected[NetSuiteErp]:
+    return Connected(SecretsManagerConnections(env().CONNECTION_PREFIX), "netsuite", NetSuiteErp)
+
+
 def deps() -> ValidateDeps:
+    """Per record: the ERP adapter follows its connection secret (a rotation needs no cold start)."""
     settings = env()
     return ValidateDeps(
-        erp=NetSuiteErp(SecretsManagerConnections(settings.CONNECTION_PREFIX).connection("netsuite")),
+        erp=erp()(),
         publisher=EventBridgePublisher(settings.EVENT_BUS_NAME),
         states=DynamoOrderStore(settings.ORDERS_TABLE_NAME),
         rules=settings.ORDER_RULES,

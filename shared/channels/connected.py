@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from shared.channels.base import ChannelApi
 from shared.channels.registry import API_PLATFORMS, api_for
-from shared.connections import ConnectionSource
+from shared.connections import Connected, ConnectionSource
 
 
 class ConnectedChannels:
     def __init__(self, connections: ConnectionSource) -> None:
         self._connections = connections
-        self._apis: dict[str, ChannelApi | None] = {}
+        self._apis: dict[str, Connected[ChannelApi]] = {}
 
     def __call__(self, platform: str) -> ChannelApi | None:
         """The platform's API client, or None for a channel with no API (it only sends to us)."""
+        if platform not in API_PLATFORMS:
+            return None  # no connection is looked up for a channel we never call: it has none
         if platform not in self._apis:
-            # No connection is looked up for a channel we never call: it has none.
-            has_api = platform in API_PLATFORMS
-            self._apis[platform] = api_for(platform, self._connections.connection(platform)) if has_api else None
-        return self._apis[platform]
+            self._apis[platform] = Connected(self._connections, platform, lambda c: api_for(platform, c))
+        return self._apis[platform]()
