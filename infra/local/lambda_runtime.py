@@ -23,6 +23,8 @@ from typing import Any
 from infra.assets import ROOT
 from infra.local.worker import read_message, write_message
 
+INIT_TIMEOUT_SECONDS = 10  # Lambda's INIT phase budget, apart from the function timeout
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -52,6 +54,14 @@ class _Worker:
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def wait_ready(self, timeout: float) -> None:
+        """INIT: the handler module imported (or failed to); raises ``TimeoutError`` past Lambda's INIT budget."""
+        assert self.process.stdout
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            raise TimeoutError
+        read_message(self.process.stdout)
 
     def call(self, message: Any, timeout: float) -> Any:
         """Send one invocation and wait for its answer; ``TimeoutError`` past ``timeout``."""
@@ -90,7 +100,13 @@ class LocalFunction:
 
     def invoke(self, event: Any) -> InvocationResult:
         with self._slots:
-            worker, cold = self._checkout()
+            try:
+                worker, cold = self._checkout()
+            except (TimeoutError, EOFError, OSError, ValueError):
+                with self._lock:
+                    self.invocations += 1
+                    self.errors += 1
+                return InvocationResult(False, None, "Runtime.InitError", "INIT did not finish", 0.0, True)
             started = time.time()
             deadline = started + self.spec.timeout_seconds
             try:
@@ -135,6 +151,11 @@ class LocalFunction:
         worker = _Worker(process)
         with self._lock:
             self._all.append(worker)
+        try:
+            worker.wait_ready(INIT_TIMEOUT_SECONDS)
+        except (TimeoutError, EOFError, OSError, ValueError):
+            self._kill(worker)
+            raise
         return worker, True
 
     def _kill(self, worker: _Worker) -> None:

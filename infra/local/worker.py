@@ -66,6 +66,8 @@ def main() -> None:
     except Exception as error:  # an INIT failure is reported on every invocation, as Lambda does
         init_error = error
         traceback.print_exc()
+    # INIT is over: the invocation's own timeout starts now, as on Lambda (INIT has a budget of its own).
+    write_message(protocol_out, ["ready", None, None])
     while True:
         try:
             event, request_id, deadline = read_message(protocol_in)

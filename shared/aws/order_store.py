@@ -60,7 +60,7 @@ class DynamoOrderStore:
         self._update(
             order_key,
             "SET cancel_requested_at = if_not_exists(cancel_requested_at, :at)",
-            "attribute_not_exists(cancel_requested_at) OR attribute_exists(cancel_requested_at)",
+            None,  # unconditional: the first request's time stays
             {":at": {"S": at.isoformat()}},
             names={},
         )
@@ -109,17 +109,20 @@ class DynamoOrderStore:
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def _update(
-        self, order_key: str, expression: str, condition: str, values: dict[str, Any], names: dict[str, str]
+        self, order_key: str, expression: str, condition: str | None, values: dict[str, Any], names: dict[str, str]
     ) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(order_key),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:  # DynamoDB refuses an empty map
+            request["ExpressionAttributeNames"] = names
         try:
-            self._client().update_item(
-                TableName=self._table,
-                Key=_key(order_key),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-                ExpressionAttributeNames=names,
-            )
+            self._client().update_item(**request)
         except ClientError as error:
             if _conditional(error):
                 return False

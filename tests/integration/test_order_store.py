@@ -1,0 +1,88 @@
+"""The orders table adapter against DynamoDB's API (moto): the conditions hold where it matters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from shared.aws.order_store import INDEX, DynamoOrderStore
+from shared.models.order_state import OrderStatus, OrderVersion, TimelineEntry
+
+KEY = "shopify:acme.myshopify.com:1001"
+
+
+@pytest.fixture
+def store() -> Iterator[DynamoOrderStore]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "channel_external", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": INDEX,
+                    "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield DynamoOrderStore("orders", client=lambda: client)
+
+
+def version(v: int) -> OrderVersion:
+    return OrderVersion(
+        order_key=KEY, channel="shopify", store="acme.myshopify.com", external_id="1001",
+        version=v, correlation_id="c", last_event_id=f"e{v}",
+    )  # fmt: skip
+
+
+def test_versions_only_move_newer(store: DynamoOrderStore) -> None:
+    assert store.apply_version(version(2))
+    assert not store.apply_version(version(1))
+    assert not store.apply_version(version(2))
+    state = store.get(KEY)
+    assert state is not None
+    assert state.version == 2
+
+
+def test_statuses_only_move_forward(store: DynamoOrderStore) -> None:
+    now = datetime.now(UTC)
+    assert store.advance_status(KEY, OrderStatus.RELEASED, now)
+    assert not store.advance_status(KEY, OrderStatus.HELD, now)
+    state = store.get(KEY)
+    assert state is not None
+    assert state.status is OrderStatus.RELEASED
+
+
+def test_a_cancellation_request_is_seen_and_kept(store: DynamoOrderStore) -> None:
+    store.apply_version(version(1))
+    store.request_cancel(KEY, datetime.now(UTC))
+    store.request_cancel(KEY, datetime.now(UTC))
+    state = store.get(KEY)
+    assert state is not None
+    assert state.cancel_requested
+    assert state.cancelling
+
+
+def test_timeline_once_per_event_in_time_order_and_found_without_the_store(store: DynamoOrderStore) -> None:
+    store.apply_version(version(1))
+    start = datetime.now(UTC)
+    for offset, event_id in ((2, "b"), (1, "a"), (3, "b")):
+        entry = TimelineEntry(
+            order_key=KEY, event_id=event_id, what=event_id, at=start + timedelta(seconds=offset),
+            system="test", ids={},
+        )  # fmt: skip
+        store.append(entry)
+    assert [e.event_id for e in store.timeline(KEY)] == ["a", "b"]
+    [found] = store.find("shopify", "1001")
+    assert found.order_key == KEY
