@@ -22,7 +22,13 @@ def check_customer(order: Order, customer: ErpCustomer | None) -> list[Reason]:
     total = order.total.amount if order.total else Decimal(0)
     if customer.credit_limit is not None and (customer.balance or Decimal(0)) + total > customer.credit_limit:
         reasons.append(Reason(code="over_credit_limit", message="balance plus this order exceeds the credit limit"))
-    unpaid = order.financial_status in (FinancialStatus.PENDING, FinancialStatus.AUTHORIZED, FinancialStatus.UNKNOWN)
+    # Anything short of paid in full leaves a balance the customer's terms must cover.
+    unpaid = order.financial_status in (
+        FinancialStatus.PENDING,
+        FinancialStatus.AUTHORIZED,
+        FinancialStatus.PARTIALLY_PAID,
+        FinancialStatus.UNKNOWN,
+    )
     if unpaid and not customer.terms:
         reasons.append(Reason(code="no_terms", message="an unpaid order needs payment terms in the ERP"))
     return reasons

@@ -158,7 +158,10 @@ def test_an_order_that_exactly_reaches_the_credit_limit_is_within_it() -> None:
     assert isinstance(decide(make_order(), erp(item("GLV", "84.50"), buyer=buyer)), OrderAccepted)
 
 
-@pytest.mark.parametrize("status", [FinancialStatus.PENDING, FinancialStatus.AUTHORIZED, FinancialStatus.UNKNOWN])
+@pytest.mark.parametrize(
+    "status",
+    [FinancialStatus.PENDING, FinancialStatus.AUTHORIZED, FinancialStatus.PARTIALLY_PAID, FinancialStatus.UNKNOWN],
+)
 def test_an_unpaid_order_needs_terms(status: FinancialStatus) -> None:
     result = decide(make_order(financial_status=status), erp(item("GLV", "84.50"), buyer=customer(terms=None)))
     assert codes(result) == ["no_terms"]
