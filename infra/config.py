@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra.assets import ROOT
 from shared.channels.registry import API_PLATFORMS, adapter_for, platforms
+from shared.models.inventory import InventoryPolicy
 from shared.models.rules import OrderRules, RoutingRules, Warehouse
 
 EnvName = Literal["dev", "staging", "prod"]
@@ -27,6 +28,8 @@ class ReconcileSchedule(BaseModel):
 
 # Outside systems every environment connects to; channels with an API are added from ``reconcile``.
 CORE_SYSTEMS = ("netsuite", "wms")
+# Channels whose stock Crossdock can set (``shared.channels.inventory``).
+INVENTORY_PLATFORMS = frozenset({"shopify", "bigcommerce", "woocommerce"})
 
 
 class EnvConfig(BaseModel):
@@ -54,6 +57,10 @@ class EnvConfig(BaseModel):
     )
     # Channels asked on a schedule for what changed: platform → minutes between runs and look-back window.
     reconcile: dict[str, ReconcileSchedule] = Field(default_factory=dict)
+    # Available-to-promise per channel (which warehouses feed it, buffers, caps), kits, and coalescing.
+    inventory: InventoryPolicy = Field(default_factory=InventoryPolicy)
+    # How often each channel's sync sweeps for held increases and writes that failed.
+    availability_sweep_minutes: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> EnvConfig:
@@ -62,6 +69,14 @@ class EnvConfig(BaseModel):
         unknown = (set(self.reconcile) | set(self.dedupe_window_hours)) - set(platforms())
         if unknown:
             raise ValueError(f"unknown platform(s) {sorted(unknown)}: known are {platforms()}")
+        warehouses = {w.id for w in self.routing.warehouses}
+        for channel, policy in self.inventory.channels.items():
+            if channel not in INVENTORY_PLATFORMS:
+                raise ValueError(f"inventory.channels.{channel}: known are {sorted(INVENTORY_PLATFORMS)}")
+            if set(policy.locations) - warehouses:
+                raise ValueError(
+                    f"inventory.channels.{channel}.locations must be routing warehouses {sorted(warehouses)}"
+                )
         for platform, hours in self.dedupe_window_hours.items():
             horizon = adapter_for(platform).retry_horizon_seconds
             if hours * 3600 < horizon:
@@ -83,7 +98,7 @@ class EnvConfig(BaseModel):
     @property
     def connected_systems(self) -> list[str]:
         """Every system with a connection secret: the ERP, the WMS, and each channel we call."""
-        channels_called = set(self.reconcile) | (set(self.platforms) & API_PLATFORMS)
+        channels_called = set(self.reconcile) | (set(self.platforms) & API_PLATFORMS) | set(self.inventory.channels)
         return sorted(set(CORE_SYSTEMS) | channels_called)
 
 

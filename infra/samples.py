@@ -72,6 +72,23 @@ def b2b_portal_payload(name: str = "order_created") -> dict[str, Any]:
     return payload
 
 
+def wms_payload(name: str = "inventory_snapshot") -> dict[str, Any]:
+    payload: dict[str, Any] = load_json(f"wms/{name}.json")
+    return payload
+
+
+def wms_delivery(
+    body: bytes, *, secret: str | list[str], topic: str, msg_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
+    """Headers of one WMS delivery: Standard Webhooks (``whsec_`` secrets) plus ``x-webhook-topic``, as ShipBob sends.
+
+    ``msg_id`` is the same on every retry of one event; the timestamp and signature are per attempt.
+    """
+    headers = {"content-type": "application/json", "x-webhook-topic": topic}
+    headers.update(standard_webhooks_headers(body, secret, msg_id or f"msg_{uuid.uuid4().hex}", timestamp))
+    return headers
+
+
 def standard_webhooks_headers(
     body: bytes, secret: str | list[str], msg_id: str, timestamp: int | None = None
 ) -> dict[str, str]:

@@ -9,10 +9,12 @@ from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.components.availability import Availability
 from infra.components.connections import Connections
 from infra.components.consumer import Consumer
 from infra.components.event_bus import EventBackbone
 from infra.components.idempotency_table import IdempotencyTable
+from infra.components.inventory_table import InventoryTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
 from infra.components.order_journey import OrderJourney
@@ -20,7 +22,7 @@ from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
 from infra.components.webhook_secrets import WebhookSecrets
 from infra.config import EnvConfig
-from shared.models.events import CONTRACTS
+from shared.models.events import ORDER_CONTRACTS
 
 
 class CrossdockStack(Stack):
@@ -67,11 +69,12 @@ class CrossdockStack(Stack):
             description="Record order versions, statuses and timeline entries",
             environment={"ORDERS_TABLE_NAME": orders.table.table_name},
             bus=backbone.bus,
-            pattern=events.EventPattern(source=events.Match.prefix("crossdock."), detail_type=sorted(CONTRACTS)),
+            pattern=events.EventPattern(source=events.Match.prefix("crossdock."), detail_type=sorted(ORDER_CONTRACTS)),
             monitoring=monitoring,
             max_concurrency=config.consumer_max_concurrency,
         )
         orders.grant(recorder.function, write=True)
+        inventory = InventoryTable(self, "Inventory", config=config)
         OrderJourney(
             self,
             "OrderJourney",
@@ -82,6 +85,17 @@ class CrossdockStack(Stack):
             connections=connections,
             monitoring=monitoring,
             api=webhooks,
+            inventory=inventory,
+        )
+        Availability(
+            self,
+            "Availability",
+            config=config,
+            factory=factory,
+            bus=backbone.bus,
+            inventory=inventory,
+            connections=connections,
+            monitoring=monitoring,
         )
 
         for fn in factory.functions:

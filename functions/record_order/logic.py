@@ -19,6 +19,7 @@ from shared.models.events import (
     OrderHeld,
     OrderReceived,
     OrderRejected,
+    OversellPrevented,
 )
 from shared.models.lifecycle import OrderDecision
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
@@ -98,7 +99,7 @@ def order_key_of(event: EventEnvelope[Any]) -> str:
         return event.data.request.order_key
     if isinstance(event, ChannelOrderNotified):
         return event.data.key
-    if isinstance(event, ChannelStatusUpdated):
+    if isinstance(event, ChannelStatusUpdated | OversellPrevented):
         return event.data.order_key
     raise TypeError(f"not an order event: {event.detail_type}")
 
@@ -127,4 +128,6 @@ def ids_of(event: EventEnvelope[Any]) -> dict[str, str]:
         ids.update(channel_order_id=event.data.external_id, observed_by=event.data.observed_by)
     elif isinstance(event, ChannelStatusUpdated):
         ids.update(channel_order_id=event.data.external_id, channel_status=event.data.status.value)
+    elif isinstance(event, OversellPrevented):
+        ids["short_skus"] = ",".join(sorted({s.sku for s in event.data.shortages}))
     return ids

@@ -10,5 +10,6 @@ from shared.models.rules import OrderRules, RoutingRules
 
 class ValidateOrderEnv(PublishingConsumerEnv):
     ORDERS_TABLE_NAME: str = Field(min_length=1)
+    INVENTORY_TABLE_NAME: str = Field(min_length=1)
     ORDER_RULES: Json[OrderRules]
     ROUTING_RULES: Json[RoutingRules]

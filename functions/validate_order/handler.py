@@ -13,6 +13,7 @@ from functions.validate_order.logic import ValidateDeps, validate_order
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.aws.order_store import DynamoOrderStore
 from shared.connections import Connected
 from shared.consumer import consume
@@ -42,6 +43,7 @@ def deps() -> ValidateDeps:
         states=DynamoOrderStore(settings.ORDERS_TABLE_NAME),
         rules=settings.ORDER_RULES,
         routing=settings.ROUTING_RULES,
+        ledger=DynamoInventoryLedger(settings.INVENTORY_TABLE_NAME),
     )
 
 

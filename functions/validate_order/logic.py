@@ -1,23 +1,42 @@
 """Check a received order against the ERP, decide, create the ERP sales order, choose the warehouses.
 
-Accepted: the ERP sales order exists (created once, on the order's external id) and the allocations say
-which warehouse ships which lines. Held or rejected: the reasons say why, machine-readable.
+Accepted: the stock is reserved in the ledger, the ERP sales order exists (created once, on the order's
+external id) and the allocations say which warehouse ships which lines. Held or rejected: the reasons say why,
+machine-readable.
+
+The reservation is the gate against overselling: it is all or nothing per order and conditional on the ledger
+row's version, so when orders race for the last units exactly as many win as there are units. A loser is held
+``insufficient_stock`` and ``OversellPrevented`` says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from functions.validate_order.checks import check_customer, check_destination, check_lines
 from functions.validate_order.routing import route
 from shared.erp.ports import Erp
-from shared.models.events import OrderAccepted, OrderHeld, OrderReceived, OrderRejected, metadata_for
-from shared.models.lifecycle import OrderDecision, Reason
+from shared.errors import PermanentError
+from shared.models.events import (
+    EventEnvelope,
+    InventoryAdjusted,
+    OrderAccepted,
+    OrderHeld,
+    OrderReceived,
+    OrderRejected,
+    OversellPrevented,
+    metadata_for,
+)
+from shared.models.inventory import InventoryChange, LevelChange, OversellPrevention, ReservationLine, Shortage
+from shared.models.lifecycle import AllocatedLine, Allocation, OrderDecision, Reason
+from shared.models.order import Order
 from shared.models.order_state import OrderState, OrderStatus
 from shared.models.rules import Action, OrderRules, RoutingRules
 from shared.observability import logger
-from shared.ports import EventPublisher
+from shared.ports import EventPublisher, InventoryLedger
 
 SOURCE = "crossdock.orders"
 Decision = OrderAccepted | OrderHeld | OrderRejected
@@ -34,6 +53,8 @@ class ValidateDeps:
     states: OrderStates
     rules: OrderRules
     routing: RoutingRules
+    ledger: InventoryLedger
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
@@ -51,16 +72,22 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     reasons = check_customer(order, customer) + check_lines(order, items, deps.rules)
     reasons += check_destination(order, items, deps.rules)
     decision = _decide(reasons, deps.rules)
+    extra: list[EventEnvelope[Any]] = []
     if decision is OrderAccepted:
-        allocations, stock_reasons = route(order, items, deps.routing)
-        decision = _decide(stock_reasons, deps.rules)
-        reasons = stock_reasons
+        allocations, reasons, extra = _reserve(order, deps)
+        decision = _decide(reasons, deps.rules)
     if decision is OrderAccepted:
         assert customer is not None  # an unknown customer never passes the checks
-        sales_order = deps.erp.upsert_sales_order(order, customer, allocations)
+        try:
+            sales_order = deps.erp.upsert_sales_order(order, customer, allocations)
+        except PermanentError:
+            # The ERP refused the order for good: it will not ship, so its units go back on sale.
+            deps.ledger.release(order.key, deps.clock())
+            raise
         if _cancelled_meanwhile(order.key, deps):
-            # The channel cancelled while we were deciding: undo the sales order, release nothing.
+            # The channel cancelled while we were deciding: undo the sales order and the reservation.
             deps.erp.cancel_sales_order(order)
+            deps.ledger.release(order.key, deps.clock())
             logger.info("order cancelled during validation", order_key=order.key)
             return None
         data = OrderDecision(order=order, erp_sales_order_id=sales_order.id, allocations=tuple(allocations))
@@ -72,9 +99,103 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     result = decision(
         metadata=metadata_for(decision.detail_type, dedupe_key=order.key, order_key=order.key, source=SOURCE), data=data
     )
-    deps.publisher.publish([result])
+    deps.publisher.publish([result, *extra])
     logger.info("order decided", decision=decision.detail_type, reasons=[r.code for r in data.reasons])
     return result
+
+
+def _reserve(order: Order, deps: ValidateDeps) -> tuple[list[Allocation], list[Reason], list[EventEnvelope[Any]]]:
+    """Route on the ledger's stock and reserve it; once more from fresh stock if another order won the race.
+
+    Returns the allocations, the reasons not to accept (empty when reserved) and the events to publish.
+    """
+    held = _held_allocations(order, deps)
+    if held:
+        # A redo after the reservation was taken (e.g. the decision failed to publish): keep what is held.
+        keys = [(line.sku, allocation.warehouse) for allocation in held for line in allocation.lines]
+        return held, [], _adjusted(order, tuple(deps.ledger.levels(keys).values()))
+    skus = sorted({line.sku for line in order.lines if line.sku})
+    shortages: tuple[Shortage, ...] = ()
+    for _attempt in range(2):
+        levels = deps.ledger.levels((sku, w.id) for sku in skus for w in deps.routing.warehouses)
+        stock = {
+            w.id: {sku: max(0, levels[(sku, w.id)].atp) for sku in skus if (sku, w.id) in levels}
+            for w in deps.routing.warehouses
+        }
+        allocations, reasons = route(order, stock, deps.routing)
+        if reasons:
+            return [], reasons, _oversell(order, _route_shortages(order, reasons, stock))
+        lines = [
+            ReservationLine(line_id=line.line_id, sku=line.sku, location=allocation.warehouse, quantity=line.quantity)
+            for allocation in allocations
+            for line in allocation.lines
+        ]
+        outcome = deps.ledger.reserve(order.key, lines, deps.clock())
+        if outcome.reserved:
+            return allocations, [], _adjusted(order, outcome.levels)
+        shortages = outcome.shortages
+        logger.info("reservation lost a race", order_key=order.key, shortages=len(shortages))
+    reasons = [
+        Reason(code="insufficient_stock", message=f"{s.available} x {s.sku} left at {s.location}", line_id=s.line_id)
+        for s in shortages
+    ]
+    return [], reasons, _oversell(order, shortages)
+
+
+def _held_allocations(order: Order, deps: ValidateDeps) -> list[Allocation]:
+    """The allocations an earlier attempt reserved, when it reserved every line; else none."""
+    held = deps.ledger.reservations(order.key)
+    wanted = {line.line_id for line in order.lines if line.sku}
+    if not held or {line.line_id for line in held} != wanted:
+        return []
+    warehouses = {w.id: w for w in deps.routing.warehouses}
+    by_location: dict[str, list[AllocatedLine]] = {}
+    for line in held:
+        by_location.setdefault(line.location, []).append(
+            AllocatedLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+        )
+    return [
+        Allocation(warehouse=location, erp_location=warehouses[location].erp_location, lines=tuple(lines))
+        for location, lines in by_location.items()
+        if location in warehouses
+    ]
+
+
+def _route_shortages(order: Order, reasons: list[Reason], stock: dict[str, dict[str, int]]) -> tuple[Shortage, ...]:
+    """Lines routing found no stock for, with the most any one warehouse has (``*``: no single warehouse)."""
+    short = {r.line_id for r in reasons if r.code == "insufficient_stock"}
+    if not short:
+        return ()
+    return tuple(
+        Shortage(
+            line_id=line.line_id,
+            sku=line.sku,
+            location="*",
+            wanted=line.quantity,
+            available=max((units.get(line.sku, 0) for units in stock.values()), default=0),
+        )
+        for line in order.lines
+        if line.sku and (None in short or line.line_id in short)
+    )
+
+
+def _adjusted(order: Order, levels: tuple[Any, ...]) -> list[EventEnvelope[Any]]:
+    if not levels:
+        return []
+    change = InventoryChange(cause="reservation", cause_id=order.key, levels=tuple(LevelChange.of(x) for x in levels))
+    metadata = metadata_for(
+        InventoryAdjusted.detail_type, dedupe_key=f"reserve:{order.key}", order_key=order.key, source=SOURCE
+    )
+    return [InventoryAdjusted(metadata=metadata, data=change)]
+
+
+def _oversell(order: Order, shortages: tuple[Shortage, ...]) -> list[EventEnvelope[Any]]:
+    """An order the channel sold that stock cannot cover: say so, so ops see how often a channel oversold."""
+    if not shortages:
+        return []
+    metadata = metadata_for(OversellPrevented.detail_type, dedupe_key=order.key, order_key=order.key, source=SOURCE)
+    prevention = OversellPrevention(order_key=order.key, channel=order.channel.value, shortages=shortages)
+    return [OversellPrevented(metadata=metadata, data=prevention)]
 
 
 def _cancelled_meanwhile(order_key: str, deps: ValidateDeps) -> bool:

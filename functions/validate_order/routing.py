@@ -1,11 +1,14 @@
-"""Choose the warehouse(s) for an accepted order from the routing rules and the ERP's availability."""
+"""Choose the warehouse(s) for an accepted order from the routing rules and what each warehouse can promise.
+
+Stock comes from the inventory ledger (warehouse id → SKU → units free to promise), not the ERP: the ledger is
+what reservations are taken against, so routing and the reservation agree.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
 
-from shared.erp.ports import ErpItem
 from shared.models.lifecycle import AllocatedLine, Allocation, Reason
 from shared.models.order import Order
 from shared.models.rules import RoutingRules, Warehouse
@@ -13,7 +16,10 @@ from shared.models.rules import RoutingRules, Warehouse
 Line = tuple[str, str, int]  # line id, sku, quantity
 
 
-def route(order: Order, items: Mapping[str, ErpItem], rules: RoutingRules) -> tuple[list[Allocation], list[Reason]]:
+Stock = Mapping[str, Mapping[str, int]]  # warehouse id → SKU → units free to promise
+
+
+def route(order: Order, stock: Stock, rules: RoutingRules) -> tuple[list[Allocation], list[Reason]]:
     """One warehouse if one can ship everything; else, if splits are allowed, each line from the first that can.
 
     Stock is counted per SKU, so two lines of one SKU never each take the same units.
@@ -24,7 +30,7 @@ def route(order: Order, items: Mapping[str, ErpItem], rules: RoutingRules) -> tu
     candidates = _candidates(order, rules)
     if not candidates:
         return [], [Reason(code="no_warehouse", message="no warehouse serves the ship-to address")]
-    left = {w.id: _stock(w, items) for w in candidates}
+    left = {w.id: Counter(stock.get(w.id, {})) for w in candidates}
     needed = Counter[str]()
     for _, sku, quantity in lines:
         needed[sku] += quantity
@@ -48,10 +54,6 @@ def route(order: Order, items: Mapping[str, ErpItem], rules: RoutingRules) -> tu
         return [], reasons
     warehouses = {w.id: w for w in candidates}
     return [_allocation(warehouses[w], w_lines) for w, w_lines in by_warehouse.items()], []
-
-
-def _stock(warehouse: Warehouse, items: Mapping[str, ErpItem]) -> Counter[str]:
-    return Counter({sku: item.available.get(warehouse.erp_location, 0) for sku, item in items.items()})
 
 
 def _candidates(order: Order, rules: RoutingRules) -> list[Warehouse]:

@@ -46,16 +46,8 @@ class Consumer(Construct):
             environment={**environment, "DLQ_URL": self.buffer.dlq.queue_url},
         )
         self.buffer.dlq.grant_send_messages(self.function)
-        self.rule = events.Rule(self, "Rule", event_bus=bus, event_pattern=pattern)
-        # Delivery failures from the bus land in the same DLQ: one place to look, one redrive.
-        self.rule.add_target(
-            targets.SqsQueue(
-                self.buffer.queue,
-                dead_letter_queue=self.buffer.dlq,
-                retry_attempts=185,
-                max_event_age=Duration.hours(24),
-            )
-        )
+        self._bus = bus
+        self.rule = self.also_on("", pattern)
         self.function.add_event_source(
             sources.SqsEventSource(
                 self.buffer.queue,
@@ -65,3 +57,17 @@ class Consumer(Construct):
                 max_concurrency=max_concurrency,
             )
         )
+
+    def also_on(self, name: str, pattern: events.EventPattern) -> events.Rule:
+        """Feed the buffer from one more rule (one pattern cannot say "A from X or B from Y")."""
+        rule = events.Rule(self, f"{name}Rule", event_bus=self._bus, event_pattern=pattern)
+        # Delivery failures from the bus land in the same DLQ: one place to look, one redrive.
+        rule.add_target(
+            targets.SqsQueue(
+                self.buffer.queue,
+                dead_letter_queue=self.buffer.dlq,
+                retry_attempts=185,
+                max_event_age=Duration.hours(24),
+            )
+        )
+        return rule

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from infra.components.connections import Connections
 from infra.components.consumer import Consumer
+from infra.components.inventory_table import InventoryTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
 from infra.components.orders_table import OrdersTable
@@ -37,6 +38,7 @@ class OrderJourney(Construct):
         connections: Connections,
         monitoring: Monitoring,
         api: WebhookApi,
+        inventory: InventoryTable,
     ) -> None:
         super().__init__(scope, construct_id)
         common = {"EVENT_BUS_NAME": bus.event_bus_name, "CONNECTION_PREFIX": connections.prefix}
@@ -89,6 +91,7 @@ class OrderJourney(Construct):
             events.EventPattern(source=[INTAKE], detail_type=["OrderReceived"]),
             environment={
                 **orders_table,
+                "INVENTORY_TABLE_NAME": inventory.table.table_name,
                 "ORDER_RULES": config.order_rules.model_dump_json(),
                 "ROUTING_RULES": routing,
             },
@@ -127,6 +130,7 @@ class OrderJourney(Construct):
         connections.grant_read(release.function, "wms")
         connections.grant_read(cancel.function, "netsuite", "wms")
         orders.grant(validate.function)
+        inventory.grant(validate.function)  # reservations
         orders.grant(update.function)
         orders.grant(release.function)
         orders.grant(cancel.function, write=True)

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.report_inventory import InventoryReport, collect_inventory, render_inventory
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.scenario import Expected
@@ -26,10 +27,12 @@ class Report:
     duplicated: list[str] = field(default_factory=list)
     misdecided: list[str] = field(default_factory=list)
     recovered: int = 0
+    inventory: InventoryReport = field(default_factory=InventoryReport)
 
     @property
     def ok(self) -> bool:
-        return not self.lost and not self.duplicated and not self.misdecided
+        stock_ok = not self.inventory.oversold and not self.inventory.above_atp and not self.inventory.off_atp
+        return not self.lost and not self.duplicated and not self.misdecided and stock_ok
 
 
 def collect(stack: LocalStack, expected: Expected) -> Report:
@@ -44,7 +47,7 @@ def collect(stack: LocalStack, expected: Expected) -> Report:
     }
     published = _drain_observer(stack)
     report.events = Counter(e["detail-type"] for e in published)
-    states = _statuses(stack)
+    states = order_statuses(stack)
     netsuite, wms = stack.sandboxes["netsuite"], stack.sandboxes["wms"]
     assert isinstance(netsuite, NetSuiteSandbox)
     assert isinstance(wms, WmsSandbox)
@@ -71,8 +74,21 @@ def collect(stack: LocalStack, expected: Expected) -> Report:
         for e in published
         if e["detail-type"] == "ChannelOrderNotified" and e["detail"]["data"]["observed_by"] == "reconciliation"
     )
+    report.inventory = collect_inventory(stack, expected.inventory, states, published)
     _check(report, expected, states, sales_orders, releases)
+    _check_flash(report, expected)
     return report
+
+
+def _check_flash(report: Report, expected: Expected) -> None:
+    """Exactly as many flash-sale orders accepted as there were units; the rest held for stock."""
+    flash = expected.inventory
+    if report.inventory.flash_accepted != min(flash.flash_units, len(flash.flash_orders)):
+        report.misdecided.append(
+            f"flash sale: {report.inventory.flash_accepted} accepted for {flash.flash_units} units"
+        )
+    if report.inventory.flash_accepted + report.inventory.flash_held != len(flash.flash_orders):
+        report.misdecided.append("flash sale: some orders neither accepted nor held")
 
 
 def _check(
@@ -106,11 +122,20 @@ def render(report: Report, stack: LocalStack) -> str:
     lines += ["", "Effects"] + [f"  {k:<30}{v:>8}" for k, v in report.effects.items()]
     lines += [f"  {'recovered by reconciliation':<30}{report.recovered:>8}", ""]
     lines += ["Messages per DLQ"] + [f"  {k:<56}{v:>6}" for k, v in report.dlqs.items()] + [""]
+    lines += render_inventory(report.inventory)
     lines += ["Functions (invocations / errors / cold starts)"]
     lines += [f"  {k:<40}{i:>6} {e:>6} {c:>6}" for k, (i, e, c) in report.functions.items()] + [""]
     lines += ["Invariants", f"  lost: {len(report.lost)}", f"  duplicated: {len(report.duplicated)}"]
-    lines += [f"  misdecided: {len(report.misdecided)}"]
-    for label, keys in (("lost", report.lost), ("duplicated", report.duplicated), ("misdecided", report.misdecided)):
+    lines += [f"  misdecided: {len(report.misdecided)}", f"  oversold: {report.inventory.oversold}"]
+    lines += [f"  channel above ATP: {len(report.inventory.above_atp)}"]
+    lines += [f"  channel not at ATP once quiet: {len(report.inventory.off_atp)}"]
+    listed = (
+        ("lost", report.lost),
+        ("duplicated", report.duplicated),
+        ("misdecided", report.misdecided),
+        ("not at ATP", report.inventory.off_atp),
+    )
+    for label, keys in listed:
         lines += [f"    {label}: {key}" for key in keys[:10]]
     return "\n".join(lines)
 
@@ -134,7 +159,7 @@ def _drain_observer(stack: LocalStack) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=stack.provisioned.observer_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _statuses(stack: LocalStack) -> dict[str, str]:
+def order_statuses(stack: LocalStack) -> dict[str, str]:
     """Order key → journey status, from the orders table."""
     assert stack.provisioned
     name = next(n for logical, n in stack.provisioned.tables.items() if logical.startswith("Orders"))

@@ -1,10 +1,13 @@
 """The demo scenario: orders from all four channel kinds, delivered as platforms really deliver them.
 
 Phases, each flushed shuffled (out of order) and followed by a quiet wait:
+0. the warehouses report their stock and every SKU is listed on every channel (``scenario_inventory``);
 1. creates: some delivered twice at once, some once more hours later on the controlled clock, a few lost;
 2. updates and cancellations, reordered;
 3. the late retries (the clock jumps ahead);
-4. reconciliation of every channel with an API, which must find the lost ones.
+4. reconciliation of every channel with an API, which must find the lost ones;
+5. a flash sale: more orders than units, from every channel at once;
+6. a burst of 10,000 stock changes over 1,000 SKUs.
 Hostile and broken requests go in along the way. ``Expected`` holds what the invariants check.
 """
 
@@ -19,6 +22,8 @@ import httpx
 from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.woocommerce import WooCommerceSandbox
+from infra.local.scenario_inventory import InventoryExpected, burst, flash_sale
+from infra.local.scenario_inventory import seed as seed_stock
 from infra.local.scenario_orders import (
     SHOPIFY_BASE_ID,
     SHOPIFY_CREDIT_HOLD_CUSTOMER,
@@ -44,11 +49,13 @@ class Expected:
     lost_webhooks: set[str] = field(default_factory=set)  # reconciliation must bring these in
     hostile: list[int] = field(default_factory=list)
     sent_directly: list[int] = field(default_factory=list)  # statuses of deliveries made without a sandbox
+    inventory: InventoryExpected = field(default_factory=InventoryExpected)
 
 
-def play(stack: LocalStack, orders_per_channel: int = 10, seed: int = 11) -> Expected:
+def play(stack: LocalStack, orders_per_channel: int = 10, seed: int = 11, *, inventory_phases: bool = True) -> Expected:
+    """``inventory_phases``: also the flash sale and the burst (the e2e tests run those on their own)."""
     rng = random.Random(seed)
-    expected = Expected()
+    expected = Expected(inventory=seed_stock(stack, rng, with_burst_skus=inventory_phases))
     _shopify_creates(stack, orders_per_channel, rng, expected)
     _bigcommerce_creates(stack, orders_per_channel, rng, expected)
     _woocommerce_creates(stack, orders_per_channel, rng, expected)
@@ -66,6 +73,9 @@ def play(stack: LocalStack, orders_per_channel: int = 10, seed: int = 11) -> Exp
     for rule in stack.scheduled_rules("Reconcile"):
         stack.router.fire(rule)
     stack.wait_until_quiet(timeout=120)
+    if inventory_phases:
+        flash_sale(stack, expected.inventory)
+        burst(stack, expected.inventory, rng)
     return expected
 
 

@@ -78,3 +78,40 @@ def bigcommerce_thin(order_id: int) -> dict[str, Any]:
     payload = copy.deepcopy(bigcommerce_payload("webhook_order_created"))
     payload["data"]["id"] = order_id
     return payload
+
+
+# -- the flash sale: one unit of one SKU per order, on every channel at once --------------------------------------
+FLASH_SKU = "RSP-N95-20-FS"
+FLASH_PRICE = "24.90"
+
+
+def flash_shopify_order(number: int) -> dict[str, Any]:
+    order = shopify_order(number)
+    line = copy.deepcopy(order["line_items"][0])
+    line.update(sku=FLASH_SKU, title="N95 Respirator - Box of 20", name="N95 Respirator - Box of 20")
+    line.update(quantity=1, current_quantity=1, fulfillable_quantity=1, price=FLASH_PRICE, total_discount="0.00")
+    line["discount_allocations"] = []
+    order["line_items"] = [line]
+    order.update(total_price=FLASH_PRICE, subtotal_price=FLASH_PRICE, current_total_price=FLASH_PRICE)
+    return order
+
+
+def flash_bigcommerce_order(order_id: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    order, products, addresses = bigcommerce_order(order_id)
+    product = products[0]
+    product.update(sku=FLASH_SKU, name="N95 Respirator - Box of 20", quantity=1)
+    for field in ("base_price", "price_ex_tax", "price_inc_tax", "base_total", "total_ex_tax", "total_inc_tax"):
+        product[field] = f"{FLASH_PRICE}00"
+    order.update(subtotal_ex_tax=FLASH_PRICE, subtotal_inc_tax=FLASH_PRICE, total_ex_tax=FLASH_PRICE)
+    order.update(total_inc_tax=FLASH_PRICE, items_total=1)
+    return order, [product], addresses
+
+
+def flash_woocommerce_order(order_id: int) -> dict[str, Any]:
+    order = woocommerce_order(order_id)
+    line = order["line_items"][0]
+    line.update(sku=FLASH_SKU, name="N95 Respirator - Box of 20", quantity=1, price=float(FLASH_PRICE))
+    line.update(subtotal=FLASH_PRICE, total=FLASH_PRICE, subtotal_tax="0.00", total_tax="0.00", taxes=[])
+    order["line_items"] = [line]
+    order.update(total=FLASH_PRICE, total_tax="0.00")
+    return order

@@ -22,11 +22,20 @@ class EventBridgePublisher:
         self._client = client
 
     def publish(self, events: Sequence[EventEnvelope[Any]]) -> None:
-        entries = [self._entry(event) for event in events]
-        for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
-            self._put(entries[start : start + MAX_ENTRIES_PER_CALL])
+        # A call takes 10 entries and 256 KB in all, so big events (inventory changes) go in smaller calls.
+        batch: list[dict[str, Any]] = []
+        batch_bytes = 0
+        for event in events:
+            entry, size = self._entry(event)
+            if batch and (len(batch) == MAX_ENTRIES_PER_CALL or batch_bytes + size > MAX_ENTRY_BYTES):
+                self._put(batch)
+                batch, batch_bytes = [], 0
+            batch.append(entry)
+            batch_bytes += size
+        if batch:
+            self._put(batch)
 
-    def _entry(self, event: EventEnvelope[Any]) -> dict[str, Any]:
+    def _entry(self, event: EventEnvelope[Any]) -> tuple[dict[str, Any], int]:
         detail = event.model_dump_json()
         entry = {
             "EventBusName": self._bus_name,
@@ -38,7 +47,7 @@ class EventBridgePublisher:
         size = len(detail.encode()) + len(event.metadata.source) + len(event.detail_type)
         if size > MAX_ENTRY_BYTES:
             raise PayloadTooLarge("event too large for the bus", bytes=size, limit=MAX_ENTRY_BYTES)
-        return entry
+        return entry, size
 
     def _put(self, entries: list[dict[str, Any]]) -> None:
         try:

@@ -9,10 +9,17 @@ from shared.channels.shopify.adapter import ShopifyAdapter
 from shared.channels.woocommerce.adapter import WooCommerceAdapter
 from shared.connections import Connection
 from shared.errors import NotFound
+from shared.wms.webhook import WmsWebhookAdapter
 
 _ADAPTERS: dict[str, WebhookAdapter] = {
     adapter.platform: adapter
-    for adapter in (ShopifyAdapter(), BigCommerceAdapter(), WooCommerceAdapter(), B2BPortalAdapter())
+    for adapter in (
+        ShopifyAdapter(),
+        BigCommerceAdapter(),
+        WooCommerceAdapter(),
+        B2BPortalAdapter(),
+        WmsWebhookAdapter(),
+    )
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.models.inventory import AvailabilityPublication, InventoryChange, OversellPrevention, StockReport
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatusChange, FulfillmentRelease, OrderDecision
 from shared.models.order import Order
 
@@ -80,6 +81,19 @@ def metadata_for(detail_type: str, *, dedupe_key: str, order_key: str, source: s
     )
 
 
+def stock_metadata(detail_type: str, *, dedupe_key: str, system: str, facility: str, source: str) -> EventMetadata:
+    """Metadata of an event about stock at one facility of ``system`` (``wms``, ``erp``).
+
+    There is no order to correlate on, so every event about one facility's stock shares a correlation id.
+    """
+    return EventMetadata(
+        event_id=derive_id(detail_type, dedupe_key),
+        correlation_id=derive_id("stock", f"{system}:{facility}"),
+        occurred_at=datetime.now(UTC),
+        source=source,
+    )
+
+
 class OrderAccepted(EventEnvelope[OrderDecision]):
     detail_type: ClassVar[str] = "OrderAccepted"
 
@@ -106,6 +120,37 @@ class ChannelStatusUpdated(EventEnvelope[ChannelStatusChange]):
     detail_type: ClassVar[str] = "ChannelStatusUpdated"
 
 
+class StockReported(EventEnvelope[StockReport]):
+    """A WMS or the ERP reported stock at one of its facilities: absolute counts or deltas (``data.kind``)."""
+
+    detail_type: ClassVar[str] = "StockReported"
+
+    @classmethod
+    def for_report(cls, report: StockReport, *, dedupe_key: str, source: str) -> StockReported:
+        metadata = stock_metadata(
+            cls.detail_type, dedupe_key=dedupe_key, system=report.source, facility=report.facility, source=source
+        )
+        return cls(metadata=metadata, data=report)
+
+
+class InventoryAdjusted(EventEnvelope[InventoryChange]):
+    """Ledger rows changed (a report, a reservation, a release): the channel syncs recompute availability."""
+
+    detail_type: ClassVar[str] = "InventoryAdjusted"
+
+
+class AvailabilityPublished(EventEnvelope[AvailabilityPublication]):
+    """One channel now shows these quantities."""
+
+    detail_type: ClassVar[str] = "AvailabilityPublished"
+
+
+class OversellPrevented(EventEnvelope[OversellPrevention]):
+    """A channel sold units the ledger could not promise; the order was held instead of accepted."""
+
+    detail_type: ClassVar[str] = "OversellPrevented"
+
+
 # Every contract published on the bus, by detail-type: the schema export and its drift test iterate this.
 CONTRACTS: dict[str, type[EventEnvelope[Any]]] = {
     model.detail_type: model
@@ -119,5 +164,16 @@ CONTRACTS: dict[str, type[EventEnvelope[Any]]] = {
         FulfillmentReleased,
         ChannelOrderNotified,
         ChannelStatusUpdated,
+        StockReported,
+        InventoryAdjusted,
+        AvailabilityPublished,
+        OversellPrevented,
     )
+}
+
+# The contracts about one order: what the order recorder puts on its timeline.
+ORDER_CONTRACTS: dict[str, type[EventEnvelope[Any]]] = {
+    name: model
+    for name, model in CONTRACTS.items()
+    if model not in (StockReported, InventoryAdjusted, AvailabilityPublished)
 }

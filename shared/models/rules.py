@@ -53,6 +53,7 @@ class Warehouse(BaseModel):
 
     id: str
     erp_location: str = Field(description="The ERP location whose availability this warehouse ships from")
+    wms_facility: str | None = Field(default=None, description="The WMS's id of this warehouse (fulfillment center)")
     regions: tuple[str, ...] = Field(description="ISO country or country-region codes it serves; '*' for any")
     priority: int = Field(default=100, description="Lower ships first among the warehouses serving a region")
 
@@ -62,3 +63,11 @@ class RoutingRules(BaseModel):
 
     warehouses: tuple[Warehouse, ...] = Field(min_length=1)
     allow_split: bool = True
+
+    def location_of(self, source: str, facility: str) -> str | None:
+        """The warehouse id a WMS facility or ERP location stands for, or None when no warehouse is mapped to it."""
+        for warehouse in self.warehouses:
+            known = warehouse.wms_facility if source == "wms" else warehouse.erp_location
+            if known == facility:
+                return warehouse.id
+        return None

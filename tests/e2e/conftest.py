@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from infra.local.scenario_inventory import seed
 from infra.local.stack import LocalStack
 
 # Failed records reappear after 0.5% of their visibility timeout: a 5-attempt redrive takes seconds.
@@ -20,6 +22,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     stack = LocalStack(time_scale=TIME_SCALE, log_dir=tmp_path_factory.mktemp("function-logs"))
     stack.start()
     try:
+        # What a new installation starts with: the warehouses' counts, and the catalog listed on the channels.
+        seed(stack, random.Random(5), with_burst_skus=False)
         yield stack
     finally:
         stack.stop()

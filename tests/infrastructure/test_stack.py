@@ -66,7 +66,7 @@ def test_dedupe_window_covers_shopify_retries(stack: Synth) -> None:
 def test_tables_on_demand_with_pitr_per_env(stack: Synth) -> None:
     config = config_of(stack)
     tables = stack.resources("AWS::DynamoDB::GlobalTable").values()
-    assert len(tables) == 2
+    assert len(tables) == 3  # idempotency, orders, inventory
     for table in tables:
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -144,13 +144,14 @@ def test_the_erp_callers_share_the_erp_concurrency_budget(stack: Synth) -> None:
     assert total == config.consumer_max_concurrency
 
 
-def test_the_recorder_hears_every_contract(stack: Synth) -> None:
-    from shared.models.events import CONTRACTS
+def test_the_recorder_hears_every_order_contract_and_no_stock_one(stack: Synth) -> None:
+    from shared.models.events import CONTRACTS, ORDER_CONTRACTS
 
     stack.template.has_resource_properties(
         "AWS::Events::Rule",
-        {"EventPattern": {"source": [{"prefix": "crossdock."}], "detail-type": sorted(CONTRACTS)}},
+        {"EventPattern": {"source": [{"prefix": "crossdock."}], "detail-type": sorted(ORDER_CONTRACTS)}},
     )
+    assert {"StockReported", "InventoryAdjusted", "AvailabilityPublished"} == set(CONTRACTS) - set(ORDER_CONTRACTS)
 
 
 def test_rules_are_data_in_the_validator_environment(stack: Synth) -> None:
@@ -176,13 +177,48 @@ def test_reconciliation_runs_on_a_schedule_per_channel(stack: Synth) -> None:
     scheduled = [
         r["Properties"]
         for r in stack.resources("AWS::Events::Rule").values()
-        if "ScheduleExpression" in r["Properties"]
+        if "ScheduleExpression" in r["Properties"] and "channel" in r["Properties"]["Targets"][0].get("Input", "")
     ]
     inputs = sorted(json.loads(r["Targets"][0]["Input"])["channel"] for r in scheduled)
     assert inputs == sorted(config.reconcile)
     for rule in scheduled:
         channel = json.loads(rule["Targets"][0]["Input"])["channel"]
         assert rule["ScheduleExpression"] == f"rate({config.reconcile[channel].every_minutes} minutes)"
+
+
+def test_each_channel_with_a_policy_has_its_own_sync_fed_by_adjustments_and_a_sweep(stack: Synth) -> None:
+    config = config_of(stack)
+    functions = stack.resources("AWS::Lambda::Function")
+    syncs = {
+        f["Properties"]["Environment"]["Variables"]["CHANNEL"]: k
+        for k, f in functions.items()
+        if f["Properties"]["Handler"] == "functions.sync_availability.handler.lambda_handler"
+    }
+    assert sorted(syncs) == sorted(config.inventory.channels)
+    mappings = stack.resources("AWS::Lambda::EventSourceMapping").values()
+    rules = stack.resources("AWS::Events::Rule").values()
+    for fn_id in syncs.values():
+        [mapping] = [m for m in mappings if m["Properties"]["FunctionName"] == {"Ref": fn_id}]
+        queue = mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
+        # Large batches, two pollers at most (the lease keeps one writer); changes coalesce at the holder.
+        assert mapping["Properties"]["BatchSize"] == 1000
+        assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 2}
+        feeding = [
+            r["Properties"] for r in rules if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+        ]
+        patterns = [r.get("EventPattern") for r in feeding if "EventPattern" in r]
+        assert patterns == [{"detail-type": ["InventoryAdjusted"]}]
+        [sweep] = [r for r in feeding if "ScheduleExpression" in r]
+        assert json.loads(sweep["Targets"][0]["Input"]) == {"sweep": True}
+        assert sweep["ScheduleExpression"] == f"rate({config.availability_sweep_minutes} minute" + (
+            "s)" if config.availability_sweep_minutes != 1 else ")"
+        )
+
+
+def test_stock_comes_back_only_when_a_cancellation_was_carried_out(stack: Synth) -> None:
+    patterns = [r["Properties"].get("EventPattern") for r in stack.resources("AWS::Events::Rule").values()]
+    assert {"detail-type": ["StockReported"]} in patterns
+    assert {"source": ["crossdock.orders"], "detail-type": ["OrderCancelled"]} in patterns
 
 
 def test_order_api_needs_iam(stack: Synth) -> None:

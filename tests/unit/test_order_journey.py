@@ -54,6 +54,7 @@ from shared.models.rules import OrderRules, RoutingRules, Warehouse
 from shared.observability import logger
 from tests.conftest import JsonLogs
 from tests.fakes import FakeChannelApi, FakeErp, FakeOrderStore, FakePublisher, FakeWms
+from tests.fakes_inventory import InMemoryLedger
 
 SHOP = "s.myshopify.com"
 INTAKE, ORDERS = "crossdock.intake", "crossdock.orders"
@@ -380,7 +381,9 @@ def test_a_cancellation_stops_a_validation_still_to_come() -> None:
     states, erp, publisher = FakeOrderStore(), FakeErp(), FakePublisher()
     cancel(erp, FakeWms(), states, FakePublisher())
     erp.calls.clear()
-    deps = ValidateDeps(erp=erp, publisher=publisher, states=states, rules=OrderRules(), routing=ROUTING)
+    deps = ValidateDeps(
+        erp=erp, publisher=publisher, states=states, rules=OrderRules(), routing=ROUTING, ledger=InMemoryLedger()
+    )
     event = created()
     assert isinstance(event, OrderReceived)
     assert validate_order(event, deps) is None
@@ -740,7 +743,12 @@ def test_a_received_order_is_accepted_released_and_the_channel_told() -> None:
     event = created()
     assert isinstance(event, OrderReceived)
     record_event(event, states)
-    validate = ValidateDeps(erp=erp, publisher=publisher, states=states, rules=OrderRules(), routing=ROUTING)
+    ledger = InMemoryLedger()
+    for sku in catalog:
+        ledger.stock(sku, "wh-east", 999)
+    validate = ValidateDeps(
+        erp=erp, publisher=publisher, states=states, rules=OrderRules(), routing=ROUTING, ledger=ledger
+    )
     decided = validate_order(event, validate)
     assert isinstance(decided, OrderAccepted)
     record_event(decided, states)

@@ -15,14 +15,24 @@ from infra.samples import compact, shopify_payload
 from shared.channels.base import WebhookRequest
 from shared.channels.shopify.adapter import ShopifyAdapter
 from shared.erp.ports import ErpCustomer, ErpItem
-from shared.errors import DownstreamUnavailable
-from shared.models.events import OrderAccepted, OrderHeld, OrderReceived, OrderRejected, derive_id
+from shared.errors import DownstreamUnavailable, ValidationFailed
+from shared.models.events import (
+    InventoryAdjusted,
+    OrderAccepted,
+    OrderHeld,
+    OrderReceived,
+    OrderRejected,
+    OversellPrevented,
+    derive_id,
+)
+from shared.models.inventory import ReservationLine
 from shared.models.lifecycle import AllocatedLine, Allocation
 from shared.models.money import Money
 from shared.models.order import Address, Channel, CustomerRef, FinancialStatus, Order, OrderLine
 from shared.models.order_state import OrderStatus
 from shared.models.rules import Action, OrderRules, RoutingRules, Warehouse
 from tests.fakes import FakeErp, FakeOrderStore, FakePublisher
+from tests.fakes_inventory import InMemoryLedger
 
 EMAIL = "buyer@example.com"
 T0 = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
@@ -80,11 +90,21 @@ EAST = Warehouse(id="wh-east", erp_location="loc-east", regions=("US",))
 ONE_WAREHOUSE = RoutingRules(warehouses=(EAST,))
 
 
+def stocked_ledger(fake_erp: FakeErp, routing: RoutingRules) -> InMemoryLedger:
+    """The ledger holding what the ERP items say each warehouse has (the tests state stock on the items)."""
+    ledger = InMemoryLedger()
+    for sku, erp_item in fake_erp.catalog.items():
+        for warehouse in routing.warehouses:
+            ledger.stock(sku, warehouse.id, erp_item.available.get(warehouse.erp_location, 0))
+    return ledger
+
+
 def deps(
     fake_erp: FakeErp,
     rules: OrderRules | None = None,
     routing: RoutingRules = ONE_WAREHOUSE,
     states: FakeOrderStore | None = None,
+    ledger: InMemoryLedger | None = None,
 ) -> ValidateDeps:
     return ValidateDeps(
         erp=fake_erp,
@@ -92,6 +112,7 @@ def deps(
         states=states or FakeOrderStore(),
         rules=rules or OrderRules(),
         routing=routing,
+        ledger=ledger or stocked_ledger(fake_erp, routing),
     )
 
 
@@ -288,11 +309,13 @@ def warehouse(name: str, *regions: str, priority: int = 100) -> Warehouse:
     return Warehouse(id=name, erp_location=f"loc-{name}", regions=regions, priority=priority)
 
 
-def stocked(stock: dict[str, dict[str, int]]) -> dict[str, ErpItem]:
-    """SKU → {warehouse id → quantity}."""
-    return {
-        sku: item(sku, stock={f"loc-{w}": q for w, q in by_warehouse.items()}) for sku, by_warehouse in stock.items()
-    }
+def stocked(stock: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """SKU → {warehouse id → quantity}, turned into what routing reads: warehouse id → SKU → quantity."""
+    by_warehouse: dict[str, dict[str, int]] = {}
+    for sku, quantities in stock.items():
+        for warehouse_id, quantity in quantities.items():
+            by_warehouse.setdefault(warehouse_id, {})[sku] = quantity
+    return by_warehouse
 
 
 TWO_LINES = make_order(line("A", 2, line_id="L1"), line("B", 3, line_id="L2"))
@@ -405,8 +428,12 @@ def test_an_accepted_order_gets_one_sales_order_and_its_allocations() -> None:
             lines=(AllocatedLine(line_id="L-GLV", sku="GLV", quantity=10),),
         ),
     )
-    assert use.publisher.events == [decision]
+    decided, adjusted = use.publisher.events  # type: ignore[attr-defined]
+    assert decided == decision
     assert decision.metadata.source == "crossdock.orders"
+    # The reservation, for the channel syncs: 10 of 100 held.
+    assert isinstance(adjusted, InventoryAdjusted)
+    assert [(x.sku, x.location, x.reserved, x.atp) for x in adjusted.data.levels] == [("GLV", "wh-east", 10, 90)]
 
 
 def test_the_shopify_sample_order_is_accepted() -> None:
@@ -446,7 +473,10 @@ def test_a_held_or_rejected_order_has_reasons_and_no_sales_order(
     assert result.data.allocations == ()
     assert fake_erp.sales_orders == {}
     assert "upsert_sales_order" not in fake_erp.calls
-    assert use.publisher.events == [result]
+    assert use.publisher.events[0] == result  # type: ignore[attr-defined]
+    # Only a shortage says the channel sold what stock could not cover.
+    extra = [type(event) for event in use.publisher.events[1:]]  # type: ignore[attr-defined]
+    assert extra == ([OversellPrevented] if "insufficient_stock" in [r.code for r in result.data.reasons] else [])
 
 
 def test_out_of_stock_is_held_with_insufficient_stock() -> None:
@@ -500,7 +530,8 @@ def test_an_erp_timeout_after_the_commit_still_makes_one_sales_order() -> None:
     decision = validate_order(received(order), use)
     assert isinstance(decision, OrderAccepted)
     assert fake_erp.creates == 1
-    assert use.publisher.events == [decision]
+    assert use.publisher.events[0] == decision  # type: ignore[attr-defined]
+    assert use.ledger.reservations(order.key)  # reserved once, kept through the retry
 
 
 def test_an_order_of_only_custom_lines_with_missing_sku_ignored_is_held_with_nothing_to_ship() -> None:
@@ -529,3 +560,80 @@ def test_a_cancellation_that_lands_during_validation_undoes_the_sales_order() ->
     assert wiring.publisher.events == []
     [sales_order] = fake.sales_orders.values()
     assert sales_order.cancelled
+
+
+# -- the reservation gate ----------------------------------------------------------------------------------------
+
+
+TWO_WAREHOUSES = RoutingRules(
+    warehouses=(
+        Warehouse(id="wh-east", erp_location="loc-east", regions=("US-MA",), priority=1),
+        Warehouse(id="wh-west", erp_location="loc-west", regions=("US",), priority=2),
+    )
+)
+
+
+def test_the_second_order_for_the_last_units_is_held_and_the_oversell_reported() -> None:
+    fake_erp = erp(item("GLV", "84.50", stock={"loc-east": 10}))
+    use = deps(fake_erp)
+    first = validate_order(received(make_order(external_id="1")), use)
+    use.publisher = FakePublisher()
+    second = validate_order(received(make_order(external_id="2")), use)
+    assert isinstance(first, OrderAccepted)
+    assert isinstance(second, OrderHeld)
+    assert codes(second) == ["insufficient_stock"]
+    [prevented] = [e for e in use.publisher.events if isinstance(e, OversellPrevented)]
+    assert [(s.sku, s.wanted, s.available) for s in prevented.data.shortages] == [("GLV", 10, 0)]
+    assert prevented.metadata.correlation_id == second.metadata.correlation_id  # on the held order's trace
+
+
+class RacingLedger(InMemoryLedger):
+    """Another order takes the east units between our read and our reservation, once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raced = False
+
+    def reserve(self, order_key: str, lines: Any, at: datetime) -> Any:
+        if not self.raced:
+            self.raced = True
+            rival = [ReservationLine(line_id="R1", sku="GLV", location="wh-east", quantity=10)]
+            assert super().reserve("rival", rival, at).reserved
+        return super().reserve(order_key, lines, at)
+
+
+def test_a_reservation_that_loses_a_race_routes_again_from_fresh_stock() -> None:
+    ledger = RacingLedger()
+    ledger.stock("GLV", "wh-east", 10)
+    ledger.stock("GLV", "wh-west", 10)
+    use = deps(erp(), routing=TWO_WAREHOUSES, ledger=ledger)
+    decision = validate_order(received(make_order()), use)
+    assert isinstance(decision, OrderAccepted)
+    assert [a.warehouse for a in decision.data.allocations] == ["wh-west"]
+    assert ledger.levels([("GLV", "wh-west")])[("GLV", "wh-west")].reserved == 10
+
+
+def test_an_order_the_erp_refuses_gives_its_units_back() -> None:
+    fake_erp = erp()
+    fake_erp.fail_next("upsert_sales_order", ValidationFailed("netsuite refused the sales order"))
+    use = deps(fake_erp)
+    order = make_order()
+    with pytest.raises(ValidationFailed):
+        validate_order(received(order), use)
+    assert use.ledger.reservations(order.key) == []
+    assert use.ledger.levels([("GLV", "wh-east")])[("GLV", "wh-east")].reserved == 0
+
+
+def test_an_order_cancelled_during_validation_gives_its_units_back() -> None:
+    states, order = FakeOrderStore(), make_order()
+    fake_erp = erp()
+    original = fake_erp.upsert_sales_order
+
+    def cancel_meanwhile(*args: Any) -> Any:
+        states.request_cancel(order.key, T0)  # the channel's cancellation lands while the ERP works
+        return original(*args)
+
+    fake_erp.upsert_sales_order = cancel_meanwhile  # type: ignore[method-assign]
+    use = deps(fake_erp, states=states)
+    assert validate_order(received(order), use) is None
+    assert use.ledger.levels([("GLV", "wh-east")])[("GLV", "wh-east")].reserved == 0

@@ -5,7 +5,9 @@ What it follows (bigcommerce/docs):
   ``min_date_modified``/``max_date_modified`` in RFC-2822 or ISO-8601, V2 errors as ``[{"status", "message"}]``,
   204 for a collection with nothing in it;
 - ``reference/inventory.v3.yml``: ``PUT /v3/inventory/adjustments/absolute``, at most 2,000 items, each one
-  ``location_id`` plus one of ``sku``/``variant_id``/``product_id``; V3 errors as problem JSON;
+  ``location_id`` plus one of ``sku``/``variant_id``/``product_id``; ``GET /v3/inventory/items`` filtered by
+  ``sku:in``/``variant_id:in``/``product_id:in``/``location_id:in``, paged by ``page`` and ``limit`` (at most
+  1,000); V3 errors as problem JSON;
 - ``docs/api-docs/getting-started/api-rate-limits.mdx``: a quota of requests per window, the
   ``X-Rate-Limit-*`` headers, 429 when the quota is spent;
 - ``docs/integrations/webhooks/*``: thin payloads ``{scope, store_id, data, hash, created_at, producer}``,
@@ -55,6 +57,7 @@ ORDER_SCOPES = ("store/order/created", "store/order/updated", "store/order/statu
 RETRY_DELAYS = (60.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 50400.0, 86400.0)
 MAX_ADJUSTMENT_ITEMS = 2000
 MAX_PAGE_LIMIT = 250
+MAX_ITEMS_LIMIT = 1000  # GET /v3/inventory/items: "Limit of 1000 items for payload length"
 MAX_STOCK_LEVEL = 2_147_483_647
 ERROR_TYPE = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 API_HOST = "https://api.bigcommerce.com"
@@ -135,9 +138,10 @@ class WebhookEvent:
 class BigCommerceSandbox(Sandbox):
     """State: ``orders``, ``order_products`` and ``shipping_addresses`` (V2 JSON by order id), ``shipments``,
     ``status_history`` (every status change and what made it), ``catalog``/``inventory`` (quantity per SKU and
-    location), ``adjustments``, ``events`` (every webhook event, lost ones included); plus the request quota.
-    Seed with ``add_order``/``add_sample_order``/``add_catalog_item``; play the merchant with
-    ``set_order_status`` and ``emit_order_event``."""
+    location), ``adjustments``, ``inventory_history`` (every quantity set: ``{sku, location_id, quantity, at,
+    reference}``), ``events`` (every webhook event, lost ones included); plus the request quota. Seed with
+    ``add_order``/``add_sample_order``/``add_catalog_item``; play the merchant with ``set_order_status`` and
+    ``emit_order_event``. The state's ``calls`` counts requests per endpoint (injected faults included)."""
 
     name = "bigcommerce"
 
@@ -198,6 +202,7 @@ class BigCommerceSandbox(Sandbox):
         self.catalog: dict[str, dict[str, int | None]] = {}  # sku -> product_id, variant_id
         self.inventory: dict[str, dict[int, int]] = {}  # sku -> location_id -> quantity
         self.adjustments: list[dict[str, Any]] = []
+        self.inventory_history: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.quota = RequestQuota(self.rate_limit_quota, self.rate_limit_window_ms)
         self._next_shipment_id = 1
@@ -211,6 +216,8 @@ class BigCommerceSandbox(Sandbox):
             "status_history": self.status_history,
             "inventory": self.inventory,
             "adjustments": self.adjustments,
+            "inventory_history": self.inventory_history,
+            "calls": dict(self.calls),
             "webhook_events": self.events,
             "rate_limit": {"quota": self.quota.quota, "used": self.quota.used, "window_ms": self.quota.window_ms},
         }
@@ -257,12 +264,34 @@ class BigCommerceSandbox(Sandbox):
         return self.add_order(order, products, addresses)
 
     def add_catalog_item(
-        self, sku: str, *, product_id: int, variant_id: int | None = None, stock: Mapping[int, int] | None = None
-    ) -> None:
-        """A product (or variant) the inventory API can address; ``stock`` is quantity per location id."""
+        self,
+        sku: str,
+        *,
+        product_id: int | None = None,
+        variant_id: int | None = None,
+        stock: Mapping[int, int] | None = None,
+    ) -> int:
+        """A product (or variant) the inventory API can address; ``stock`` is quantity per location id.
+
+        Returns the product id (a new one unless given)."""
         with self.lock:
+            if product_id is None:
+                product_id = max((ids["product_id"] or 0 for ids in self.catalog.values()), default=100) + 1
             self.catalog[sku] = {"product_id": product_id, "variant_id": variant_id}
-            self.inventory[sku] = dict(stock or {})
+            self.inventory[sku] = {}
+            for location_id, quantity in (stock or {}).items():
+                self._set_stock(sku, location_id, quantity, "seed")
+        return product_id
+
+    def stock(self, sku: str, location_id: int = 1) -> int | None:
+        """The quantity ``sku`` has at ``location_id``; None if none was ever set there."""
+        with self.lock:
+            return self.inventory.get(sku, {}).get(location_id)
+
+    def _set_stock(self, sku: str, location_id: int, quantity: int, reference: str) -> None:
+        self.inventory.setdefault(sku, {})[location_id] = quantity
+        entry = {"sku": sku, "location_id": location_id, "quantity": quantity, "at": self.clock.now()}
+        self.inventory_history.append(entry | {"reference": reference})
 
     def set_order_status(self, order_id: int, status_id: int) -> None:
         """A status change made in the control panel, outside the API."""
@@ -539,9 +568,9 @@ class BigCommerceSandbox(Sandbox):
             raise HttpError(422, v3_error(422, title, {"items": f"at most {MAX_ADJUSTMENT_ITEMS} items"}))
         with self.lock:
             resolved = [self._resolve_adjustment(index, item) for index, item in enumerate(items)]
-            for sku, location_id, quantity in resolved:
-                self.inventory.setdefault(sku, {})[location_id] = quantity
             transaction_id = self._new_uuid()
+            for sku, location_id, quantity in resolved:
+                self._set_stock(sku, location_id, quantity, str(body.get("reason") or transaction_id))
             self.adjustments.append(
                 {"transaction_id": transaction_id, "reason": body.get("reason", ""), "items": copy.deepcopy(items)}
             )
@@ -578,16 +607,35 @@ class BigCommerceSandbox(Sandbox):
 
     def get_inventory_items(self, request: Request) -> Response:
         wanted = {key: split_arg(request, f"{key}:in") for key in ("sku", "variant_id", "product_id")}
+        locations = {int(value) for value in split_arg(request, "location_id:in") if value.isdigit()}
+        limit, page = v3_int_arg(request, "limit", 50), v3_int_arg(request, "page", 1)
+        if limit > MAX_ITEMS_LIMIT:
+            raise HttpError(422, v3_error(422, f"The limit may not exceed {MAX_ITEMS_LIMIT}.", {"limit": "too large"}))
         with self.lock:
-            data = [self._inventory_item(sku) for sku in self.catalog if self._identity_matches(sku, wanted)]
-        pagination = {"total": len(data), "count": len(data), "per_page": 50, "current_page": 1, "total_pages": 1}
-        return Response(200, {"data": data, "meta": {"pagination": pagination | {"links": {"current": "?page=1"}}}})
+            skus = [sku for sku in self.catalog if self._identity_matches(sku, wanted)]
+            data = [self._inventory_item(sku, locations) for sku in skus[(page - 1) * limit : page * limit]]
+        total_pages = max(1, math.ceil(len(skus) / limit))
+        links = {"current": f"?limit={limit}&page={page}"}
+        if page > 1:
+            links["previous"] = f"?limit={limit}&page={page - 1}"
+        if page < total_pages:
+            links["next"] = f"?limit={limit}&page={page + 1}"
+        pagination = {
+            "total": len(skus),
+            "count": len(data),
+            "per_page": limit,
+            "current_page": page,
+            "total_pages": total_pages,
+            "links": links,
+        }
+        return Response(200, {"data": data, "meta": {"pagination": pagination}})
 
     def _identity_matches(self, sku: str, wanted: Mapping[str, set[str]]) -> bool:
         identity = {"sku": sku, **{key: str(value) for key, value in self.catalog[sku].items()}}
         return all(not values or identity[key] in values for key, values in wanted.items())
 
-    def _inventory_item(self, sku: str) -> dict[str, Any]:
+    def _inventory_item(self, sku: str, only: set[int]) -> dict[str, Any]:
+        """The item and its level per location (``only`` those locations, if any are named)."""
         ids = self.catalog[sku]
         locations = [
             {
@@ -605,6 +653,7 @@ class BigCommerceSandbox(Sandbox):
                 },
             }
             for location_id, quantity in sorted(self.inventory.get(sku, {}).items())
+            if not only or location_id in only
         ]
         return {"identity": {"sku": sku, **ids}, "locations": locations}
 
@@ -618,6 +667,14 @@ def int_arg(request: Request, name: str, default: int) -> int:
         raise HttpError(400, v2_error(400, f"The parameter '{name}' must be an integer.")) from None
     if value < 1:
         raise HttpError(400, v2_error(400, f"The parameter '{name}' must be at least 1."))
+    return value
+
+
+def v3_int_arg(request: Request, name: str, default: int) -> int:
+    raw = request.arg(name)
+    value = default if raw is None else int(raw) if raw.isdigit() else 0
+    if value < 1:
+        raise HttpError(422, v3_error(422, f"The parameter '{name}' must be a positive integer.", {name: raw}))
     return value
 
 

@@ -954,8 +954,8 @@ class SeedItem(NamedTuple):
 
 
 # The SKUs and list prices of the line items in events/shopify/orders_create.json, then those of the BigCommerce
-# and WooCommerce samples (BigCommerce's prices), then one hazmat item no sample orders. East fills every sample
-# order; West falls short on some lines of each, so allocation has to choose.
+# and WooCommerce samples (BigCommerce's prices), then a hazmat item and a flash-sale item that no sample orders.
+# East fills every sample order; West falls short on some lines of each, so allocation has to choose.
 SEED_ITEMS: Final = (
     SeedItem("501", "GLV-NIT4-L-CS", "Nitrile Exam Gloves, Powder-Free, 4 mil - Case of 1000", 84.50, 180, 30),
     SeedItem("502", "SW-18-1500-80-C4", "Cast Stretch Wrap, 18in x 1500ft, 80 Gauge - Case of 4", 72.40, 64, 4),
@@ -967,6 +967,8 @@ SEED_ITEMS: Final = (
     SeedItem("508", "DSF-MS-1G", "Multi-Surface Disinfectant Concentrate - 1 gal", 18.20, 150, 0),
     SeedItem("509", "PTW-HW8-NAT-6", "Hardwound Paper Towels, Case of 6 - Natural", 42.00, 80, 60),
     SeedItem("510", "AER-LUB-11-12", "Aerosol Spray Lubricant, 11 oz - Case of 12 (ORM-D)", 58.80, 36, 12, True),
+    # The demo's flash-sale item: a few units in the East warehouse, none in the West.
+    SeedItem("511", "RSP-N95-20-FS", "N95 Respirator, NIOSH-Approved - Box of 20", 24.90, 5, 0),
 )
 
 

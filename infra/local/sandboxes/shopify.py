@@ -2,13 +2,15 @@
 
 Admin GraphQL (``POST /admin/api/{version}/graphql.json``, header ``X-Shopify-Access-Token``). There is no GraphQL
 parser: the sandbox finds the one root field of the document with a regex, reads flat arguments (literals or
-``$variables``; input objects only through variables) and answers with a fixed selection per field.
+``$variables``; input objects only through variables) and answers with a fixed selection per field. Arguments of
+fields inside the selection (``inventoryLevel(locationId:)``, ``quantities(names:)``) are read the same way.
 
 | root field | kind | requested cost | actual cost |
 |---|---|---|---|
 | ``orders(first, after, query, sortKey, reverse)`` | query | 2 + first | 2 + orders returned |
 | ``order(id)`` | query | 1 | 1 |
 | ``inventoryItem(id)`` | query | 13 (item + 10 levels) | 3 + levels returned |
+| ``inventoryItems(first, after, query)`` | query | 2 + first | 2 + items returned |
 | ``tagsAdd(id, tags)``, ``tagsRemove(id, tags)`` | mutation | 10 | 10 |
 | ``orderCancel(orderId, reason, refund, restock)`` | mutation | 10 | 10 |
 | ``fulfillmentCreate(fulfillment)`` | mutation | 10 | 10 |
@@ -22,6 +24,17 @@ answers 429 with ``Retry-After``.
 Costs come out of a leaky bucket as Shopify's do: the requested cost must be available or the call is throttled
 (HTTP 200, ``THROTTLED``); the difference between requested and actual cost is refunded. The bucket refills at
 ``restore_rate`` points per second on the controlled clock, so a test drains it and ``clock.advance`` restores it.
+
+Inventory: items are seeded with ``add_inventory_item(sku, ...)`` (or ``set_inventory(..., sku=)``) and stocked at
+locations. ``inventoryItems`` searches them with ``sku:``/``id:`` terms joined by ``OR``/``AND`` (quoted values,
+backslash escapes); ``inventoryLevel(locationId:)`` is null where the item is not stocked. Every ``available``
+value set (seeding, ``inventorySetQuantities``, a storefront order) is appended to ``inventory_history``. With
+``track_inventory`` (on by default), ``emit_order("orders/create", ...)`` takes each line's quantity off
+``available`` at ``location_id``, as Shopify commits stock for an order of a tracked item (``on_hand`` moves
+when it ships, which the sandbox does not model).
+
+Call counts: the state's ``calls`` holds, beside the route counts, one count per root field requested
+(throttled attempts included); ``throttled`` counts the ``THROTTLED`` answers per root field.
 
 Webhooks: ``emit_order`` stores an order as the merchant's action would and queues its delivery; each attempt
 gets a fresh ``X-Shopify-Webhook-Id`` and a signature made at send time. Mutations that change an order echo
@@ -87,6 +100,7 @@ SANDBOX_WEBHOOK_SECRET = "shpss_sandbox_webhook_secret"  # noqa: S105
 MAX_INPUT_ARRAY = 250  # every input array, every mutation (shopify.dev/docs/api/usage/limits)
 MAX_PAGE_SIZE = 250
 MUTATION_COST = 10
+DEFAULT_LOCATION_ID = 71_579_000_001  # the shop's one location, where storefront orders take stock from
 INVENTORY_ITEM_COST = 13
 REST_BUCKET_SIZE = 40  # shopify.dev/docs/api/admin-rest/usage/rate-limits: 2 requests/s on the standard plan
 REST_RESTORE_RATE = 2.0
@@ -157,6 +171,8 @@ class RootField:
     name: str
     key: str  # the alias if any: the key under "data"
     args: dict[str, Any]
+    # Arguments of the fields inside the selection, by field name (the first occurrence of each).
+    selection: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _OPERATION = re.compile(r"\s*(?:(query|mutation|subscription)\b[^{]*)?\{")
@@ -181,12 +197,29 @@ def parse_root_field(document: str, variables: dict[str, Any]) -> RootField:
         end = _closing(text, position)
         args = parse_arguments(text[position + 1 : end - 1], variables)
         position = _skip_space(text, end)
+    nested: dict[str, dict[str, Any]] = {}
     if text.startswith("{", position):
-        position = _skip_space(text, _closing(text, position))
+        end = _closing(text, position)
+        nested = selection_arguments(text[position + 1 : end - 1], variables)
+        position = _skip_space(text, end)
     if not text.startswith("}", position):
         # A real server would run every root field; answering only the first would hide the others' errors.
         raise GraphQLError("the Shopify sandbox answers one root field per request", "sandboxUnsupported")
-    return RootField(operation.group(1) or "query", name, alias or name, args)
+    return RootField(operation.group(1) or "query", name, alias or name, args, nested)
+
+
+_FIELD_WITH_ARGUMENTS = re.compile(r"(\w+)\s*\(")
+
+
+def selection_arguments(text: str, variables: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The arguments of every field in a selection set that has some, by field name."""
+    found: dict[str, dict[str, Any]] = {}
+    position = 0
+    while match := _FIELD_WITH_ARGUMENTS.search(text, position):
+        end = _closing(text, match.end() - 1)
+        found.setdefault(match.group(1), parse_arguments(text[match.end() : end - 1], variables))
+        position = end
+    return found
 
 
 def parse_arguments(text: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -301,6 +334,43 @@ def parse_search(text: str | None) -> tuple[list[DateFilter], list[dict[str, str
     return filters, warnings
 
 
+# -- the inventory items search syntax ------------------------------------------------------------------------
+_ITEM_TERM = re.compile(r"""\s*(?:(OR|AND)(?=\s|$)|(\w+):('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"()]+))""")
+ITEM_SEARCH_FIELDS = frozenset({"sku", "id"})
+SearchTerm = tuple[str, str]  # field, value
+
+
+def parse_item_search(text: str | None) -> tuple[list[list[SearchTerm]], list[dict[str, str]]]:
+    """Terms ANDed within clauses, clauses ORed (AND binds tighter, as in Shopify's grammar); no parentheses.
+
+    Unknown fields are ignored with a warning, as Shopify does.
+    """
+    clauses: list[list[SearchTerm]] = [[]]
+    warnings: list[dict[str, str]] = []
+    text = (text or "").strip()
+    position = 0
+    while position < len(text):
+        match = _ITEM_TERM.match(text, position)
+        if not match:
+            message = "the Shopify sandbox reads field:value terms joined by OR or AND, without parentheses"
+            raise GraphQLError(message, "sandboxUnsupported")
+        connective, name, raw = match.groups()
+        if connective == "OR":
+            clauses.append([])
+        elif connective is None and name in ITEM_SEARCH_FIELDS:
+            clauses[-1].append((name, unquote(raw)))
+        elif connective is None:
+            warnings.append({"field": name, "message": "Invalid search field for this query."})
+        position = match.end()
+    return [clause for clause in clauses if clause], warnings
+
+
+def unquote(raw: str) -> str:
+    if raw[:1] in ("'", '"'):
+        return re.sub(r"\\(.)", r"\1", raw[1:-1])
+    return raw
+
+
 def encode_cursor(value: float, order_id: int) -> str:
     return base64.b64encode(json.dumps({"last_id": order_id, "last_value": value}).encode()).decode()
 
@@ -381,12 +451,13 @@ Pick = tuple[dict[str, Any], dict[str, Any], int]  # a fulfillment order, one of
 class FieldSpec:
     operation: str
     cost: Callable[[dict[str, Any]], int]
-    resolve: Callable[[dict[str, Any]], Resolved]
+    resolve: Callable[[RootField], Resolved]
 
 
 class ShopifySandbox(Sandbox):
     """State: ``orders`` (REST order JSON by id), ``fulfillment_orders``, ``fulfillments``, ``inventory``
-    (``(inventory_item_id, location_id)`` → quantity per name), ``mutation_log``; plus the cost bucket."""
+    (``(inventory_item_id, location_id)`` → quantity per name), ``inventory_skus`` (item → SKU),
+    ``inventory_history``, ``mutation_log``; plus the cost bucket."""
 
     name = "shopify"
 
@@ -402,6 +473,8 @@ class ShopifySandbox(Sandbox):
         restore_rate: float = 100.0,
         access_token: str | None = None,
         echo_webhooks: bool = True,
+        location_id: int = DEFAULT_LOCATION_ID,
+        track_inventory: bool = True,
     ) -> None:
         self.shop_domain = shop_domain
         self.api_version = api_version
@@ -410,6 +483,8 @@ class ShopifySandbox(Sandbox):
         self.restore_rate = restore_rate
         self.access_token = access_token  # None: any non-empty token is accepted
         self.echo_webhooks = echo_webhooks
+        self.location_id = location_id  # the location storefront orders take stock from
+        self.track_inventory = track_inventory  # set to False to leave stock alone when orders come in
         super().__init__(clock, seed)
         self.fields = self._schema()
         self.route("POST", "/admin/api/{version}/graphql.json", self.graphql, name="graphql")
@@ -419,20 +494,28 @@ class ShopifySandbox(Sandbox):
         def fixed(cost: int) -> Callable[[dict[str, Any]], int]:
             return lambda _args: cost
 
+        def flat(resolve: Callable[[dict[str, Any]], Resolved]) -> Callable[[RootField], Resolved]:
+            return lambda root: resolve(root.args)  # a field whose answer needs only its own arguments
+
         return {
-            "orders": FieldSpec("query", self._orders_cost, self._orders),
-            "order": FieldSpec("query", fixed(1), self._order_query),
-            "inventoryItem": FieldSpec("query", fixed(INVENTORY_ITEM_COST), self._inventory_item),
-            "tagsAdd": FieldSpec("mutation", fixed(MUTATION_COST), self._tags_add),
-            "tagsRemove": FieldSpec("mutation", fixed(MUTATION_COST), self._tags_remove),
-            "orderCancel": FieldSpec("mutation", fixed(MUTATION_COST), self._order_cancel),
-            "fulfillmentCreate": FieldSpec("mutation", fixed(MUTATION_COST), self._fulfillment_create),
-            "inventorySetQuantities": FieldSpec("mutation", self._inventory_cost, self._inventory_set_quantities),
+            "orders": FieldSpec("query", self._orders_cost, flat(self._orders)),
+            "order": FieldSpec("query", fixed(1), flat(self._order_query)),
+            "inventoryItem": FieldSpec("query", fixed(INVENTORY_ITEM_COST), flat(self._inventory_item)),
+            "inventoryItems": FieldSpec("query", self._orders_cost, self._inventory_items),
+            "tagsAdd": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._tags_add)),
+            "tagsRemove": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._tags_remove)),
+            "orderCancel": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._order_cancel)),
+            "fulfillmentCreate": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._fulfillment_create)),
+            "inventorySetQuantities": FieldSpec("mutation", self._inventory_cost, flat(self._inventory_set_quantities)),
         }
 
     # -- state ------------------------------------------------------------------------------------------------
     def connection(self) -> dict[str, Any]:
-        settings = {"shop_domain": self.shop_domain, "api_version": self.api_version}
+        settings = {
+            "shop_domain": self.shop_domain,
+            "api_version": self.api_version,
+            "inventory_location_id": str(self.location_id),
+        }
         return {
             "base_url": self.url,
             "credentials": {"access_token": self.access_token or "shpat_local"},
@@ -444,8 +527,13 @@ class ShopifySandbox(Sandbox):
         self.fulfillment_orders: dict[int, dict[str, Any]] = {}
         self.fulfillments: dict[int, dict[str, Any]] = {}
         self.inventory: dict[tuple[int, int], dict[str, int]] = {}
+        self.inventory_skus: dict[int, str] = {}
+        self.inventory_history: list[dict[str, Any]] = []
         self.mutation_log: list[dict[str, Any]] = []
         self.mutation_counts: Counter[str] = Counter()
+        self.field_calls: Counter[str] = Counter()
+        self.throttled_calls: Counter[str] = Counter()
+        self._stock_taken: set[int] = set()  # orders whose stock is already committed
         self.bucket = CostBucket(self.bucket_size, self.restore_rate, self.bucket_size, self.clock.now())
         self.rest_bucket = CostBucket(REST_BUCKET_SIZE, REST_RESTORE_RATE, REST_BUCKET_SIZE, self.clock.now())
         self._last_id = 5_100_000_000_000  # ids the sandbox mints: fulfillment orders, fulfillments, groups
@@ -460,6 +548,9 @@ class ShopifySandbox(Sandbox):
                 {"inventory_item_id": item, "location_id": location, **quantities}
                 for (item, location), quantities in self.inventory.items()
             ],
+            "inventory_history": self.inventory_history,
+            "calls": {**self.calls, **self.field_calls},
+            "throttled": dict(self.throttled_calls),
             "mutations": dict(self.mutation_counts),
             "mutation_log": self.mutation_log,
             "throttle_status": self.bucket.status(),
@@ -496,12 +587,71 @@ class ShopifySandbox(Sandbox):
         return self._last_id
 
     def set_inventory(
-        self, inventory_item_id: int, location_id: int, *, available: int, on_hand: int | None = None
+        self,
+        inventory_item_id: int,
+        location_id: int,
+        *,
+        available: int,
+        on_hand: int | None = None,
+        sku: str | None = None,
     ) -> None:
         """Stock an item at a location (Shopify refuses to set quantities for an item not stocked there)."""
         with self.lock:
+            if sku is not None:
+                self.inventory_skus[inventory_item_id] = sku
             level = {"available": available, "on_hand": available if on_hand is None else on_hand}
             self.inventory[(inventory_item_id, location_id)] = level
+            self._record_available(inventory_item_id, location_id, "seed")
+
+    def add_inventory_item(
+        self, sku: str, *, available: int = 0, location_id: int | None = None, on_hand: int | None = None
+    ) -> int:
+        """A tracked item with ``sku`` stocked at ``location_id`` (default: the sandbox's); returns its id."""
+        with self.lock:
+            item_id = self._new_id()
+            self.set_inventory(item_id, location_id or self.location_id, available=available, on_hand=on_hand, sku=sku)
+        return item_id
+
+    def inventory_item_id(self, sku: str) -> int | None:
+        """The first item with ``sku``, as a scenario needs it to read ``inventory``."""
+        with self.lock:
+            return next((item for item, each in self.inventory_skus.items() if each == sku), None)
+
+    def available(self, sku: str, location_id: int | None = None) -> int | None:
+        """What ``sku`` shows as available at ``location_id`` (default: the sandbox's); None if not stocked."""
+        location_id = location_id or self.location_id
+        with self.lock:
+            item_id = self._stocked_item(sku, location_id)
+            return None if item_id is None else self.inventory[(item_id, location_id)]["available"]
+
+    def _stocked_item(self, sku: str, location_id: int) -> int | None:
+        """The first item with ``sku`` stocked at ``location_id``."""
+        items = (item for item, each in self.inventory_skus.items() if each == sku)
+        return next((item for item in items if (item, location_id) in self.inventory), None)
+
+    def _record_available(self, item_id: int, location_id: int, reference: str | None) -> None:
+        self.inventory_history.append(
+            {
+                "sku": self.inventory_skus.get(item_id),
+                "location_id": location_id,
+                "quantity": self.inventory[(item_id, location_id)]["available"],
+                "at": self.clock.now(),
+                "reference": reference,
+            }
+        )
+
+    def _take_stock(self, order: dict[str, Any]) -> None:
+        """Commit a new order's stock at the sandbox's location, once per order (a tracked item's ``available``
+        drops when the order is placed and may go below zero if the item sells when out of stock)."""
+        if order["id"] in self._stock_taken:
+            return
+        self._stock_taken.add(order["id"])
+        for line in order.get("line_items", []):
+            item_id = self._stocked_item(line["sku"], self.location_id) if line.get("sku") else None
+            if item_id is None:
+                continue  # an untracked or unstocked item: Shopify keeps no count to move
+            self.inventory[(item_id, self.location_id)]["available"] -= int(line.get("quantity", 0))
+            self._record_available(item_id, self.location_id, gid("Order", order["id"]))
 
     def drain_bucket(self, points_left: float = 0.0) -> None:
         """Spend the cost bucket down, as a burst from another function of the same app would."""
@@ -529,6 +679,8 @@ class ShopifySandbox(Sandbox):
         event_id = event_id or str(uuid.uuid4())
         with self.lock:
             order = self._store_order(payload)
+            if topic == "orders/create" and self.track_inventory:
+                self._take_stock(order)
             if delivered:
                 self._queue_delivery(topic, order, delays, event_id)
         return event_id
@@ -627,13 +779,15 @@ class ShopifySandbox(Sandbox):
         now = self.clock.now()
         try:
             root, spec = self._validate(query, variables)
+            self.field_calls[root.name] += 1
             requested = spec.cost(root.args)
         except GraphQLError as error:
             return {"errors": [error.body], "extensions": {"cost": self._cost(0, 0, now)}}
         if not self.bucket.take(requested, now):
+            self.throttled_calls[root.name] += 1
             return {"errors": [THROTTLED], "extensions": {"cost": self._cost(requested, None, now)}}
         try:
-            resolved = spec.resolve(root.args)
+            resolved = spec.resolve(root)
         except GraphQLError as error:
             self.bucket.refund(requested)
             return {"errors": [error.body], "extensions": {"cost": self._cost(requested, 0, now)}}
@@ -935,6 +1089,51 @@ class ShopifySandbox(Sandbox):
             return Resolved(None, 1)
         return Resolved({"id": args["id"], "inventoryLevels": {"nodes": levels}}, 3 + len(levels))
 
+    def _inventory_items(self, root: RootField) -> Resolved:
+        first = self._page_size(root.args)
+        clauses, warnings = parse_item_search(root.args.get("query"))
+        items = sorted(set(self.inventory_skus) | {item for item, _location in self.inventory})
+        rows: list[Row] = [(float(item), item, {}) for item in items if self._item_matches(item, clauses)]
+        page, page_info = paginate(rows, first, root.args.get("after"), reverse=False)
+        nodes = [self._inventory_item_node(item, root.selection) for _, item, _ in page]
+        cursors = [encode_cursor(value, item) for value, item, _ in page]
+        page_info.update(startCursor=cursors[0] if cursors else None, endCursor=cursors[-1] if cursors else None)
+        extensions: dict[str, Any] = {}
+        if warnings:
+            extensions["search"] = [{"path": [root.key], "query": root.args.get("query"), "warnings": warnings}]
+        edges = [{"cursor": cursor, "node": node} for cursor, node in zip(cursors, nodes, strict=True)]
+        return Resolved({"nodes": nodes, "edges": edges, "pageInfo": page_info}, 2 + len(nodes), extensions)
+
+    def _item_matches(self, item_id: int, clauses: list[list[SearchTerm]]) -> bool:
+        values = {"sku": self.inventory_skus.get(item_id), "id": str(item_id)}
+        return not clauses or any(all(values[name] == value for name, value in clause) for clause in clauses)
+
+    def _inventory_item_node(self, item_id: int, selection: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        node: dict[str, Any] = {
+            "id": gid("InventoryItem", item_id),
+            "legacyResourceId": str(item_id),
+            "sku": self.inventory_skus.get(item_id),
+            "tracked": True,
+        }
+        if "inventoryLevel" in selection:
+            location = selection["inventoryLevel"].get("locationId")
+            if location is None:
+                raise GraphQLError(
+                    "Field 'inventoryLevel' is missing required arguments: locationId", "missingRequiredArguments"
+                )
+            location_id = numeric_id(location, "Location")
+            level = self.inventory.get((item_id, location_id)) if location_id is not None else None
+            names = (selection.get("quantities") or {}).get("names") or list(QUANTITY_NAMES)
+            names = [names] if isinstance(names, str) else names
+            node["inventoryLevel"] = None
+            if level is not None:
+                node["inventoryLevel"] = {
+                    "id": gid("InventoryLevel", f"{location_id}?inventory_item_id={item_id}"),
+                    "location": {"id": location},
+                    "quantities": [{"name": name, "quantity": level[name]} for name in names if name in level],
+                }
+        return node
+
     @staticmethod
     def _inventory_cost(args: dict[str, Any]) -> int:
         quantities = (args.get("input") or {}).get("quantities") or []
@@ -954,7 +1153,8 @@ class ShopifySandbox(Sandbox):
         targets, quantity_errors = self._check_quantities(payload.get("name", ""), quantities)
         if errors or quantity_errors:  # all or nothing: one bad quantity and none is applied
             return Resolved({"inventoryAdjustmentGroup": None, "userErrors": errors or quantity_errors}, cost)
-        changes = [change for target in targets for change in self._set_quantity(payload["name"], *target)]
+        reference = payload.get("referenceDocumentUri")
+        changes = [change for target in targets for change in self._set_quantity(payload["name"], *target, reference)]
         group = {
             "id": gid("InventoryAdjustmentGroup", self._new_id()),
             "createdAt": graphql_time(rest_time(self.clock.now())),
@@ -1018,7 +1218,9 @@ class ShopifySandbox(Sandbox):
             return "changeFromQuantity", message, "CHANGE_FROM_QUANTITY_STALE"
         return None
 
-    def _set_quantity(self, name: str, item_id: int, location_id: int, quantity: int) -> list[dict[str, Any]]:
+    def _set_quantity(
+        self, name: str, item_id: int, location_id: int, quantity: int, reference: str | None
+    ) -> list[dict[str, Any]]:
         """Set one name; the other moves by the same delta (on_hand counts available stock too)."""
         level = self.inventory[(item_id, location_id)]
         delta = quantity - level[name]
@@ -1034,6 +1236,7 @@ class ShopifySandbox(Sandbox):
                     "location": {"id": gid("Location", location_id)},
                 }
             )
+        self._record_available(item_id, location_id, reference)
         return changes
 
 

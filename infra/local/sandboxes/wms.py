@@ -16,6 +16,15 @@ are signed the way ShipBob signs them, which is Standard Webhooks: ``webhook-id`
 one event, so duplicates and retries share it), ``webhook-timestamp`` and ``webhook-signature: v1,<base64
 HMAC-SHA256 of "{id}.{timestamp}.{body}">`` keyed with the base64-decoded part of the ``whsec_`` secret, plus
 ``x-webhook-topic``. The timestamp and signature are made at send time, per attempt.
+
+Inventory: on-hand units per (fulfillment center, SKU) at two fulfillment centers, 1 "East" and 2 "West" (the
+routing config's warehouses ``east`` and ``west``). ShipBob has no inventory webhooks; this sandbox sends the ones
+Crossdock documents for a WMS (``shared/wms/inventory_payloads.py``), signed like the shipment webhooks:
+``set_stock()`` and ``send_snapshot()`` queue ``inventory.snapshot`` (absolute counts, at most 1,000 SKUs per
+webhook, each with its own ``snapshot_id``), ``adjust_stock()`` queues ``inventory.adjusted`` (deltas). ``ship()``
+takes the shipped units off on-hand at the shipment's fulfillment center without a webhook: a real WMS reports its
+counts on its own schedule. Every inventory webhook's ``as_of`` is later than the one before, so the order of the
+reports is never ambiguous.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import json
 import string
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote
@@ -41,7 +50,9 @@ Record = dict[str, Any]
 API: Final = "/2026-01"
 DUPLICATE_REFERENCE: Final = "Cannot insert order with existing ReferenceId"
 ORDER_TYPES: Final = ("DTC", "DropShip", "B2B")
-FULFILLMENT_CENTER: Final = {"id": 1, "name": "Sandbox Fulfillment Center"}
+FULFILLMENT_CENTERS: Final = {1: "East", 2: "West"}
+FULFILLMENT_CENTER: Final = {"id": 1, "name": FULFILLMENT_CENTERS[1]}  # where every shipment is fulfilled
+MAX_SNAPSHOT_ITEMS: Final = 1000  # SKUs per inventory.snapshot webhook; more are split across several
 TRACKING_URLS: Final = {
     "UPS": "https://www.ups.com/track?tracknum={}",
     "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
@@ -51,8 +62,16 @@ ALPHANUMERIC: Final = string.ascii_letters + string.digits
 
 
 def signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
-    """Standard Webhooks ``v1`` signature: base64 HMAC-SHA256 of ``id.timestamp.body`` under the decoded secret."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
+    """Standard Webhooks ``v1`` signature: base64 HMAC-SHA256 of ``id.timestamp.body`` under the decoded secret.
+
+    A secret without the ``whsec_`` prefix keys with its own bytes, as the intake reads it: the local stack's
+    generated secrets are plain strings.
+    """
+    if secret.startswith("whsec_"):
+        encoded = secret.removeprefix("whsec_").rstrip("=")
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+    else:
+        key = secret.encode()
     digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
@@ -79,6 +98,9 @@ class WmsSandbox(Sandbox):
         self._next_order_id = 200001
         self._next_shipment_id = 500001
         self._next_product_id = 9001
+        self.inventory: dict[int, dict[str, int]] = {fc_id: {} for fc_id in FULFILLMENT_CENTERS}
+        self._adjustment_ids: set[str] = set()
+        self._last_as_of: datetime | None = None
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -93,6 +115,7 @@ class WmsSandbox(Sandbox):
                     "shipments": len(self.shipments),
                     "shipments_by_status": statuses,
                 },
+                "inventory": {str(fc_id): dict(levels) for fc_id, levels in self.inventory.items()},
                 "webhooks": [
                     {"label": d.label, "due_at": d.due_at, "status": d.status, "delivered_at": d.delivered_at}
                     for d in self.outbox
@@ -132,6 +155,7 @@ class WmsSandbox(Sandbox):
                 raise ValueError(f"order {order_id} has nothing left to ship")
             shipment = self._split(pending, partial_lines) if partial_lines else pending
             self._label(shipment, [self._package(p) for p in packages or [{}]])
+            self._take_from_stock(shipment)
             self._refresh_order_status(order)
             self._notify("order.shipped", shipment, delays)
             return copy.deepcopy(shipment)
@@ -147,6 +171,110 @@ class WmsSandbox(Sandbox):
             self._notify("order.shipment.delivered", shipment, delays)
             return copy.deepcopy(shipment)
 
+    # -- inventory -------------------------------------------------------------------------------------------
+    def stock(self, fc_id: int) -> dict[str, int]:
+        """On-hand units per SKU at a fulfillment center."""
+        with self.lock:
+            return dict(self.inventory[_fc(fc_id)])
+
+    def set_stock(
+        self, fc_id: int, levels: Mapping[str, int], *, announce: bool = True, delays: Sequence[float] = (0.0,)
+    ) -> list[str]:
+        """Set on-hand counts and, with ``announce``, queue the snapshot of those SKUs (of every SKU at the center
+        when ``levels`` is empty), once per entry of ``delays``. Returns the snapshot ids queued.
+        """
+        if any(not isinstance(units, int) or units < 0 for units in levels.values()):
+            raise ValueError("on-hand units are whole numbers, not below 0")
+        with self.lock:
+            self.inventory[_fc(fc_id)].update(levels)
+            return self.send_snapshot(fc_id, list(levels) or None, delays=delays) if announce else []
+
+    def adjust_stock(
+        self,
+        fc_id: int,
+        deltas: Mapping[str, int],
+        *,
+        reason: str = "cycle_count",
+        delays: Sequence[float] = (0.0,),
+        adjustment_id: str | None = None,
+    ) -> str:
+        """Change on-hand by ``deltas`` and queue ``inventory.adjusted`` once per entry of ``delays``; returns the
+        adjustment id.
+
+        An ``adjustment_id`` already applied is sent again as a new event (a new ``webhook-id``) without changing
+        the counts a second time: a WMS that re-announces an adjustment, which the ledger must apply once.
+        """
+        if not deltas:
+            raise ValueError("an adjustment changes at least one SKU")
+        with self.lock:
+            levels = self.inventory[_fc(fc_id)]
+            adjustment_id = adjustment_id or "adj_" + "".join(self.random.choices(ALPHANUMERIC, k=27))
+            if adjustment_id not in self._adjustment_ids:
+                short = [sku for sku, delta in deltas.items() if levels.get(sku, 0) + delta < 0]
+                if short:
+                    raise ValueError(f"on-hand would go below 0 for {short} at fulfillment center {fc_id}")
+                for sku, delta in deltas.items():
+                    levels[sku] = levels.get(sku, 0) + delta
+                self._adjustment_ids.add(adjustment_id)
+            payload = {
+                "topic": "inventory.adjusted",
+                "adjustment_id": adjustment_id,
+                "fulfillment_center": _fc_record(fc_id),
+                "as_of": self._as_of(),
+                "items": [{"sku": sku, "quantity_change": delta, "reason": reason} for sku, delta in deltas.items()],
+            }
+            self._notify("inventory.adjusted", payload, delays)
+            return adjustment_id
+
+    def send_snapshot(
+        self, fc_id: int, skus: Sequence[str] | None = None, *, delays: Sequence[float] = (0.0,)
+    ) -> list[str]:
+        """Queue ``inventory.snapshot`` webhooks of ``skus`` (every SKU at the center when None), at most
+        ``MAX_SNAPSHOT_ITEMS`` per webhook, each once per entry of ``delays``. A SKU the center does not stock is
+        reported at 0. Returns the snapshot ids, one per webhook.
+        """
+        with self.lock:
+            levels = self.inventory[_fc(fc_id)]
+            wanted = list(dict.fromkeys(skus)) if skus is not None else sorted(levels)
+            as_of = self._as_of()  # one count: every part of it is as of the same moment
+            snapshot_ids = []
+            for start in range(0, len(wanted), MAX_SNAPSHOT_ITEMS):
+                snapshot_id = "snap_" + "".join(self.random.choices(ALPHANUMERIC, k=27))
+                payload = {
+                    "topic": "inventory.snapshot",
+                    "snapshot_id": snapshot_id,
+                    "fulfillment_center": _fc_record(fc_id),
+                    "as_of": as_of,
+                    "items": [
+                        {"sku": sku, "on_hand_quantity": levels.get(sku, 0)}
+                        for sku in wanted[start : start + MAX_SNAPSHOT_ITEMS]
+                    ],
+                }
+                self._notify("inventory.snapshot", payload, delays)
+                snapshot_ids.append(snapshot_id)
+            return snapshot_ids
+
+    def _take_from_stock(self, shipment: Record) -> None:
+        """Shipped units leave on-hand at the shipment's center (FC 1 when it names none we know).
+
+        Only SKUs the center stocks are counted, and never below 0: the sandbox ships whatever it is asked to, so
+        scenarios that never set stock keep an empty inventory.
+        """
+        location = shipment.get("location") or {}
+        fc_id = location.get("id")
+        levels = self.inventory[fc_id if fc_id in FULFILLMENT_CENTERS else 1]
+        for sku, quantity in _quantities(shipment).items():
+            if sku in levels:
+                levels[sku] = max(0, levels[sku] - quantity)
+
+    def _as_of(self) -> str:
+        """Now on the scenario clock, but always after the last report's ``as_of``, so reports are ordered."""
+        as_of = datetime.fromtimestamp(self.clock.now(), UTC)
+        if self._last_as_of is not None and as_of <= self._last_as_of:
+            as_of = self._last_as_of + timedelta(microseconds=1)
+        self._last_as_of = as_of
+        return as_of.isoformat(timespec="microseconds")
+
     # -- webhooks --------------------------------------------------------------------------------------------
     def delivery_headers(self, delivery: Delivery) -> dict[str, str]:
         # Signed per attempt: a retry an hour late carries a fresh timestamp and signature, the same webhook-id.
@@ -157,10 +285,10 @@ class WmsSandbox(Sandbox):
         headers["webhook-signature"] = signature(self.webhook_secret, headers["webhook-id"], timestamp, delivery.body)
         return headers
 
-    def _notify(self, topic: str, shipment: Record, delays: Sequence[float]) -> None:
+    def _notify(self, topic: str, record: Record, delays: Sequence[float]) -> None:
         message_id = "msg_" + "".join(self.random.choices(ALPHANUMERIC, k=27))
         headers = {"webhook-id": message_id, "x-webhook-topic": topic, "content-type": "application/json"}
-        body = json.dumps(shipment, separators=(",", ":")).encode()
+        body = json.dumps(record, separators=(",", ":")).encode()
         self.send_webhook(headers, body, delays=delays, label=topic)
 
     def fault_response(self, status: int) -> Response:
@@ -529,6 +657,16 @@ def _order_errors(body: Record) -> dict[str, list[str]]:
         valid_quantity = isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0
         need(f"products[{index}].quantity", valid_quantity, "The quantity must be a positive integer.")
     return errors
+
+
+def _fc(fc_id: int) -> int:
+    if fc_id not in FULFILLMENT_CENTERS:
+        raise ValueError(f"no fulfillment center {fc_id}: the sandbox has {sorted(FULFILLMENT_CENTERS)}")
+    return fc_id
+
+
+def _fc_record(fc_id: int) -> Record:
+    return {"id": fc_id, "name": FULFILLMENT_CENTERS[fc_id]}
 
 
 def _quantities(shipment: Record) -> dict[str, int]:

@@ -9,6 +9,8 @@ What it follows (woocommerce/woocommerce, plugins/woocommerce/includes/):
 - ``rest-api/Controllers/Version3/class-wc-rest-crud-controller.php`` and ``class-wc-rest-controller.php``:
   ``modified_after``/``modified_before`` (site time unless ``dates_are_gmt``), ``per_page`` up to 100,
   ``X-WP-Total``/``X-WP-TotalPages``, ``Invalid ID.`` errors, and batches capped at 100 items (413);
+- ``class-wc-rest-products-controller.php``: ``GET /products?sku=a,b`` matches any SKU of a comma-separated list
+  exactly (variations are not products here); a batch update sets each item or answers its own error;
 - errors as ``{"code", "message", "data": {"status"}}``.
 """
 
@@ -75,7 +77,9 @@ def invalid_param(name: str, reason: str) -> HttpError:
 class WooCommerceSandbox(Sandbox):
     """State: ``orders`` (REST v3 JSON by id), ``notes`` (per order, oldest first), ``products`` (stock fields),
     ``hooks`` (one per topic, with WooCommerce's failure count and status), ``events`` (every webhook event,
-    lost ones included). Seed with ``add_product``; play the store with ``emit_order`` and ``send_ping``."""
+    lost ones included), ``inventory_history`` (every stock quantity set: ``{sku, location_id (always None: no
+    locations in core WooCommerce), quantity, at, reference}``). Seed with ``add_product``; play the store with
+    ``emit_order`` and ``send_ping``. The state's ``calls`` counts requests per endpoint (faults included)."""
 
     name = "woocommerce"
 
@@ -119,6 +123,7 @@ class WooCommerceSandbox(Sandbox):
             self._api(method, "/orders/{order_id}", self.update_order, "update order", edit)
         self._api("GET", "/orders/{order_id}/notes", self.list_notes, "list order notes", view_list)
         self._api("POST", "/orders/{order_id}/notes", self.add_note, "add order note", create)
+        self._api("GET", "/products", self.list_products, "list products", view_list)
         self._api("POST", "/products/batch", self.batch_products, "batch products", batch)
 
     # -- state --------------------------------------------------------------------------------------------
@@ -132,6 +137,7 @@ class WooCommerceSandbox(Sandbox):
         self.orders: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.products: dict[int, dict[str, Any]] = {}
+        self.inventory_history: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.hooks: dict[int, dict[str, Any]] = {
             hook_id: {"id": hook_id, "topic": topic, "status": "active", "failure_count": 0}
@@ -145,6 +151,8 @@ class WooCommerceSandbox(Sandbox):
             "orders": self.orders,
             "notes": self.notes,
             "products": self.products,
+            "inventory_history": self.inventory_history,
+            "calls": dict(self.calls),
             "webhooks": self.hooks,
             "webhook_events": self.events,
         }
@@ -155,17 +163,45 @@ class WooCommerceSandbox(Sandbox):
 
     # -- seeding ------------------------------------------------------------------------------------------
     def add_product(
-        self, product_id: int, *, sku: str, name: str, stock_quantity: int | None = 0, manage_stock: bool = True
-    ) -> None:
+        self,
+        product_id: int | None = None,
+        *,
+        sku: str,
+        name: str = "",
+        stock_quantity: int | None = 0,
+        manage_stock: bool = True,
+    ) -> int:
+        """A simple product with ``sku``; returns its id (a new one unless given)."""
         with self.lock:
+            if product_id is None:
+                product_id = max(self.products, default=400) + 1
             self.products[product_id] = {
                 "id": product_id,
-                "name": name,
+                "name": name or sku,
                 "sku": sku,
                 "manage_stock": manage_stock,
                 "stock_quantity": stock_quantity,
             }
-            self._touch(self.products[product_id])
+            self._touch(self.products[product_id], created=True)
+            self._record_stock(self.products[product_id], "seed")
+        return product_id
+
+    def stock(self, sku: str) -> int | None:
+        """The stock quantity of the product with ``sku`` (None if there is none, or it keeps no count)."""
+        with self.lock:
+            product = next((p for p in self.products.values() if p["sku"] == sku), None)
+            return None if product is None else product["stock_quantity"]
+
+    def _record_stock(self, product: Mapping[str, Any], reference: str) -> None:
+        self.inventory_history.append(
+            {
+                "sku": product["sku"],
+                "location_id": None,
+                "quantity": product["stock_quantity"],
+                "at": self.clock.now(),
+                "reference": reference,
+            }
+        )
 
     @staticmethod
     def sample_order(name: str = "order") -> dict[str, Any]:
@@ -403,6 +439,21 @@ class WooCommerceSandbox(Sandbox):
             raise HttpError(missing_status, woo_error(missing_status, code, message)) from None
 
     # -- products -----------------------------------------------------------------------------------------
+    def list_products(self, request: Request) -> Response:
+        per_page = self._int_param(request, "per_page", 10, upper=MAX_PER_PAGE)
+        page = self._int_param(request, "page", 1)
+        skus = {sku.strip() for value in request.query.get("sku", []) for sku in value.split(",") if sku.strip()}
+        orderby = request.arg("orderby", "date")
+        if orderby not in ("date", "id", "modified"):
+            raise invalid_param("orderby", f"orderby is not one of date, id, modified; got {orderby}.")
+        column = {"date": "date_created_gmt", "modified": "date_modified_gmt", "id": "id"}[orderby]
+        with self.lock:
+            matches = [p for p in self.products.values() if not skus or p["sku"] in skus]
+            matches.sort(key=lambda p: (p[column], p["id"]), reverse=request.arg("order", "desc") != "asc")
+            window = [self._product_view(p) for p in matches[(page - 1) * per_page : page * per_page]]
+        headers = {"X-WP-Total": str(len(matches)), "X-WP-TotalPages": str(math.ceil(len(matches) / per_page))}
+        return Response(200, window, headers)
+
     def batch_products(self, request: Request) -> Response:
         body = request.json() or {}
         if not isinstance(body, dict):
@@ -433,6 +484,8 @@ class WooCommerceSandbox(Sandbox):
         product["stock_quantity"] = quantity
         product["manage_stock"] = bool(item.get("manage_stock", product["manage_stock"]))
         self._touch(product)
+        if "stock_quantity" in item:
+            self._record_stock(product, "products/batch")
         return self._product_view(product)
 
     @staticmethod
@@ -447,6 +500,7 @@ class WooCommerceSandbox(Sandbox):
         return {
             "id": product["id"],
             "name": product["name"],
+            "type": "simple",
             "sku": product["sku"],
             "date_modified": product["date_modified"],
             "date_modified_gmt": product["date_modified_gmt"],

@@ -32,6 +32,27 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
   result: tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } }
 }"""
 
+# Inventory items by SKU, each with its level at one location (null where the item is not stocked there).
+INVENTORY_ITEMS_BY_SKU = """
+query InventoryItemsBySku($first: Int!, $after: String, $query: String!, $locationId: ID!) {
+  inventoryItems(first: $first, after: $after, query: $query) {
+    nodes {
+      id
+      sku
+      inventoryLevel(locationId: $locationId) { id quantities(names: ["available"]) { name quantity } }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+INVENTORY_SET_QUANTITIES = """
+mutation InventorySetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { code field message }
+  }
+}"""
+
 
 class _GraphQL(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True)
@@ -119,3 +140,44 @@ class TagsPayload(_GraphQL):
 
 class TagsData(_GraphQL):
     result: TagsPayload
+
+
+class InventoryQuantity(_GraphQL):
+    name: str
+    quantity: int
+
+
+class InventoryLevel(_GraphQL):
+    id: str
+    quantities: list[InventoryQuantity]
+
+    def quantity(self, name: str) -> int | None:
+        return next((q.quantity for q in self.quantities if q.name == name), None)
+
+
+class InventoryItemNode(_GraphQL):
+    id: str
+    sku: str | None = None
+    inventory_level: InventoryLevel | None = None
+
+
+class InventoryItemConnection(_GraphQL):
+    nodes: list[InventoryItemNode]
+    page_info: PageInfo
+
+
+class InventoryItemsData(_GraphQL):
+    inventory_items: InventoryItemConnection
+
+
+class CodedUserError(UserError):
+    code: str | None = None
+
+
+class InventorySetQuantitiesPayload(_GraphQL):
+    inventory_adjustment_group: Node | None = None
+    user_errors: list[CodedUserError]
+
+
+class InventorySetQuantitiesData(_GraphQL):
+    inventory_set_quantities: InventorySetQuantitiesPayload

@@ -1,0 +1,108 @@
+"""One channel's availability sync: a whole SQS batch of ledger changes at once, so they coalesce. Wiring only.
+
+Records are parsed one by one (a bad one goes to the DLQ with its reason); the good ones drive one sync run.
+A run that fails returns them to the queue; their SKUs are already marked, so nothing waits on them alone.
+A message ``{"sweep": true}`` (the schedule) runs a pass with no new change: held increases, failed writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.sync_availability.env import SyncAvailabilityEnv
+from functions.sync_availability.logic import SyncDeps, publication_events, sync_availability
+from shared.aws.availability_state import DynamoAvailabilityState
+from shared.aws.connections import SecretsManagerConnections
+from shared.aws.dead_letters import SqsDeadLetters
+from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.inventory_ledger import DynamoInventoryLedger
+from shared.channels.inventory import ChannelInventory, inventory_api_for
+from shared.connections import Connected
+from shared.env import load_env
+from shared.errors import CrossdockError
+from shared.models.bus import parse_event
+from shared.models.events import InventoryAdjusted
+from shared.models.inventory import InventoryChange
+from shared.observability import logger
+
+metrics = Metrics()
+# Left for the function to finish its bookkeeping after the last channel call.
+RESERVE_SECONDS = 10.0
+
+
+@functools.cache
+def env() -> SyncAvailabilityEnv:
+    return load_env(SyncAvailabilityEnv)
+
+
+@functools.cache
+def channel_api() -> Connected[ChannelInventory]:
+    channel = env().CHANNEL
+    return Connected(
+        SecretsManagerConnections(env().CONNECTION_PREFIX), channel, lambda c: inventory_api_for(channel, c)
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = env()
+    logger.append_keys(channel=settings.CHANNEL)
+    dead_letters = SqsDeadLetters(settings.DLQ_URL)
+    changes: list[InventoryChange] = []
+    ids: list[str] = []
+    sweep = False
+    for record in event.get("Records", []):
+        body = record.get("body", "")
+        if _is_sweep(body):
+            sweep = True
+        else:
+            try:
+                changes.append(parse_event(body, InventoryAdjusted).data)
+            except CrossdockError as error:
+                logger.warning("record failed", message_id=record.get("messageId"), reason=error.message)
+                source = str(record.get("eventSourceARN", "")).rsplit(":", 1)[-1]
+                dead_letters.send(body, error, source_queue=source, correlation_id=None)
+                continue
+        ids.append(record["messageId"])
+    deps = SyncDeps(
+        channel=settings.CHANNEL,
+        inventory=settings.INVENTORY_POLICY,
+        ledger=DynamoInventoryLedger(settings.INVENTORY_TABLE_NAME),
+        state=DynamoAvailabilityState(settings.INVENTORY_TABLE_NAME),
+        api=channel_api(),
+        publisher=EventBridgePublisher(settings.EVENT_BUS_NAME),
+        budget_seconds=max(1.0, context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS),
+        lease_seconds=int(context.get_remaining_time_in_millis() / 1000) + 1,
+        sleep=time.sleep,
+    )
+    try:
+        result = sync_availability(changes, deps, sweep=sweep)
+        deps.publisher.publish(publication_events(settings.CHANNEL, result, context.aws_request_id))
+    except CrossdockError as error:
+        logger.warning(
+            "sync failed", error_class=error.error_class.value, retryable=error.retryable, reason=error.message
+        )
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in ids]}
+    logger.info("availability synced", pushed=len(result.published), deferred=len(result.deferred), calls=result.calls)
+    metrics.add_dimension(name="channel", value=settings.CHANNEL)
+    if result.changes:
+        metrics.add_metric(name="ChannelCallsPerChange", unit=MetricUnit.Count, value=result.calls / result.changes)
+    for lag in result.lags_ms:
+        metrics.add_metric(name="InventoryPropagationLag", unit=MetricUnit.Milliseconds, value=lag)
+    return {"batchItemFailures": []}
+
+
+def _is_sweep(body: str) -> bool:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and value.get("sweep") is True
