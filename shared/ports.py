@@ -54,6 +54,8 @@ class DirtyMark:
     sku: str
     first_at: datetime
     last_at: datetime
+    # Write even if the value is what we last wrote: the channel changed its own count (it sold, it restocked).
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class SentValue:
 class AvailabilityState(Protocol):
     """What one channel's sync remembers: SKUs to push, values pushed, channel ids, and who is syncing."""
 
-    def mark_dirty(self, channel: str, skus: Iterable[str], at: datetime) -> None: ...
+    def mark_dirty(self, channel: str, skus: Iterable[str], at: datetime, *, forced: bool = False) -> None: ...
 
     def dirty(self, channel: str) -> dict[str, DirtyMark]: ...
 

@@ -230,19 +230,19 @@ class InMemoryAvailabilityState(_Failures):
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.RLock()
-        self.marks: dict[str, dict[int, tuple[datetime, set[str]]]] = {}  # channel → mark items
+        self.marks: dict[str, dict[int, tuple[datetime, set[str], bool]]] = {}  # channel → mark items
         self._read: dict[str, set[int]] = {}
         self._next_mark = 0
         self.values: dict[str, dict[str, SentValue]] = {}
         self.known: dict[str, dict[str, dict[str, str] | None]] = {}
         self.leases: dict[str, tuple[str, float]] = {}
 
-    def mark_dirty(self, channel: str, skus: Iterable[str], at: datetime) -> None:
+    def mark_dirty(self, channel: str, skus: Iterable[str], at: datetime, *, forced: bool = False) -> None:
         """One mark item per call, as the table keeps them."""
         with self._lock:
             self._failure("mark_dirty", committed=False)
             self._next_mark += 1
-            self.marks.setdefault(channel, {})[self._next_mark] = (at, set(skus))
+            self.marks.setdefault(channel, {})[self._next_mark] = (at, set(skus), forced)
 
     def dirty(self, channel: str) -> dict[str, DirtyMark]:
         with self._lock:
@@ -250,13 +250,18 @@ class InMemoryAvailabilityState(_Failures):
             items = self.marks.get(channel, {})
             self._read[channel] = set(items)
             found: dict[str, DirtyMark] = {}
-            for at, skus in items.values():
+            for at, skus, forced in items.values():
                 for sku in skus:
                     mark = found.get(sku)
                     found[sku] = (
-                        DirtyMark(sku=sku, first_at=at, last_at=at)
+                        DirtyMark(sku=sku, first_at=at, last_at=at, forced=forced)
                         if mark is None
-                        else DirtyMark(sku=sku, first_at=min(mark.first_at, at), last_at=max(mark.last_at, at))
+                        else DirtyMark(
+                            sku=sku,
+                            first_at=min(mark.first_at, at),
+                            last_at=max(mark.last_at, at),
+                            forced=mark.forced or forced,
+                        )
                     )
             return found
 
@@ -267,7 +272,7 @@ class InMemoryAvailabilityState(_Failures):
             cleared = {mark.sku for mark in marks}
             items = self.marks.get(channel, {})
             for number in self._read.get(channel, set()) & set(items):
-                _at, skus = items[number]
+                _at, skus, _forced = items[number]
                 skus -= cleared
                 if not skus:
                     del items[number]

@@ -1,5 +1,8 @@
 """One channel's availability sync: a whole SQS batch of ledger changes at once, so they coalesce. Wiring only.
 
+Its queue also hears the decisions on the channel's own orders: the channel took stock for each when it sold it
+(and gives it back on a cancellation), so the SKUs are written again even if our number did not move.
+
 Records are parsed one by one (a bad one goes to the DLQ with its reason); the good ones drive one sync run.
 A run that fails returns them to the queue; their SKUs are already marked, so nothing waits on them alone.
 A message ``{"sweep": true}`` (the schedule) runs a pass with no new change: held increases, failed writes.
@@ -28,11 +31,20 @@ from shared.connections import Connected
 from shared.env import load_env
 from shared.errors import CrossdockError
 from shared.models.bus import parse_event
-from shared.models.events import InventoryAdjusted
+from shared.models.events import (
+    EventEnvelope,
+    InventoryAdjusted,
+    OrderAccepted,
+    OrderCancelled,
+    OrderHeld,
+    OrderRejected,
+)
 from shared.models.inventory import InventoryChange
 from shared.observability import logger
 
 metrics = Metrics()
+# Ledger changes, and the channel's own orders: it took stock for them itself, so our number is written again.
+TAKES = (InventoryAdjusted, OrderAccepted, OrderHeld, OrderRejected, OrderCancelled)
 # Left for the function to finish its bookkeeping after the last channel call.
 RESERVE_SECONDS = 10.0
 
@@ -57,6 +69,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(channel=settings.CHANNEL)
     dead_letters = SqsDeadLetters(settings.DLQ_URL)
     changes: list[InventoryChange] = []
+    sold: set[str] = set()
     ids: list[str] = []
     sweep = False
     for record in event.get("Records", []):
@@ -65,12 +78,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             sweep = True
         else:
             try:
-                changes.append(parse_event(body, InventoryAdjusted).data)
+                parsed = parse_event(body, TAKES)
             except CrossdockError as error:
                 logger.warning("record failed", message_id=record.get("messageId"), reason=error.message)
                 source = str(record.get("eventSourceARN", "")).rsplit(":", 1)[-1]
                 dead_letters.send(body, error, source_queue=source, correlation_id=None)
                 continue
+            if isinstance(parsed, InventoryAdjusted):
+                changes.append(parsed.data)
+            else:
+                sold.update(_skus_of(parsed))
         ids.append(record["messageId"])
     deps = SyncDeps(
         channel=settings.CHANNEL,
@@ -84,7 +101,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         sleep=time.sleep,
     )
     try:
-        result = sync_availability(changes, deps, sweep=sweep)
+        result = sync_availability(changes, deps, sweep=sweep, sold=sold)
         deps.publisher.publish(publication_events(settings.CHANNEL, result, context.aws_request_id))
     except CrossdockError as error:
         logger.warning(
@@ -98,6 +115,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     for lag in result.lags_ms:
         metrics.add_metric(name="InventoryPropagationLag", unit=MetricUnit.Milliseconds, value=lag)
     return {"batchItemFailures": []}
+
+
+def _skus_of(event: EventEnvelope[Any]) -> set[str]:
+    order = event.data if isinstance(event, OrderCancelled) else event.data.order
+    return {line.sku for line in order.lines if line.sku}
 
 
 def _is_sweep(body: str) -> bool:

@@ -70,8 +70,13 @@ class SyncResult:
         return [p.lag_ms for p in self.published if p.lag_ms is not None]
 
 
-def sync_availability(changes: Sequence[InventoryChange], deps: SyncDeps, *, sweep: bool = False) -> SyncResult:
+def sync_availability(
+    changes: Sequence[InventoryChange], deps: SyncDeps, *, sweep: bool = False, sold: Iterable[str] = ()
+) -> SyncResult:
     """Mark what ``changes`` touched, then push everything dirty for the channel (``sweep``: even if nothing new).
+
+    ``sold``: SKUs of orders the channel itself took (or gave back): it moved its own count, so ours is written
+    again even if it is the number we wrote last.
 
     A run that finds another holding the lease only marks and returns: the holder reads the marks while it waits
     for changes to pause, and looks again after letting go, so a mark is never left behind.
@@ -82,8 +87,11 @@ def sync_availability(changes: Sequence[InventoryChange], deps: SyncDeps, *, swe
     skus = affected_skus(touched, deps.inventory)
     if skus:
         deps.state.mark_dirty(deps.channel, skus, started)
+    sold = set(sold)
+    if sold:
+        deps.state.mark_dirty(deps.channel, sold, started, forced=True)
     result = SyncResult(changes=sum(len(change.levels) for change in changes))
-    if not skus and not sweep:
+    if not skus and not sold and not sweep:
         return result
     while deps.state.acquire(deps.channel, deps.owner, deps.lease_seconds, deps.clock()):
         try:
@@ -144,7 +152,7 @@ def _push(marks: Mapping[str, DirtyMark], deps: SyncDeps, result: SyncResult) ->
         last = sent.get(sku)
         if last is not None and last.basis > availability.basis:
             done.append(marks[sku])  # a newer value is already out; never send an older one
-        elif last is not None and last.quantity == availability.quantity:
+        elif last is not None and last.quantity == availability.quantity and not marks[sku].forced:
             done.append(marks[sku])  # the channel already shows it: no call, and no write to remember it
         elif _held_increase(availability, last, marks[sku], deps, now):
             result.deferred.append(sku)

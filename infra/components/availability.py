@@ -84,6 +84,20 @@ class Availability(Construct):
                 batching_window_seconds=1,
                 timeout_seconds=SYNC_TIMEOUT_SECONDS,
             )
+            # The channel's own orders: it moved its count for them itself, so ours is written again.
+            decisions = ["OrderAccepted", "OrderHeld", "OrderRejected"]
+            sync.also_on(
+                "Decisions",
+                events.EventPattern(
+                    source=[ORDERS], detail_type=decisions, detail={"data": {"order": {"channel": [channel]}}}
+                ),
+            )
+            sync.also_on(
+                "Cancellations",
+                events.EventPattern(
+                    source=[ORDERS], detail_type=["OrderCancelled"], detail={"data": {"channel": [channel]}}
+                ),
+            )
             inventory.grant(sync.function)
             bus.grant_put_events_to(sync.function)
             connections.grant_read(sync.function, channel)

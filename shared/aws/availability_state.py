@@ -36,7 +36,7 @@ class DynamoAvailabilityState:
         self._read: dict[str, dict[str, list[str]]] = {}
 
     # -- dirty marks ----------------------------------------------------------------------------------------
-    def mark_dirty(self, channel: str, skus: Iterable[str], at: datetime) -> None:
+    def mark_dirty(self, channel: str, skus: Iterable[str], at: datetime, *, forced: bool = False) -> None:
         unique = list(dict.fromkeys(skus))
         for start in range(0, len(unique), SKUS_PER_MARK):
             self._table.call(
@@ -46,6 +46,7 @@ class DynamoAvailabilityState:
                     **_key(f"DIRTY#{channel}", f"{iso(at)}#{uuid.uuid4().hex}"),
                     "at": {"S": iso(at)},
                     "skus": {"SS": unique[start : start + SKUS_PER_MARK]},
+                    "forced": {"BOOL": forced},
                 },
             )
 
@@ -54,14 +55,10 @@ class DynamoAvailabilityState:
         read: dict[str, list[str]] = {}
         for item in self._table.query(f"DIRTY#{channel}"):
             at = datetime.fromisoformat(item["at"]["S"])
+            forced = item.get("forced", {}).get("BOOL", False)
             read[item["sk"]["S"]] = item.get("skus", {}).get("SS", [])
             for sku in read[item["sk"]["S"]]:
-                mark = marks.get(sku)
-                marks[sku] = (
-                    DirtyMark(sku=sku, first_at=at, last_at=at)
-                    if mark is None
-                    else DirtyMark(sku=sku, first_at=min(mark.first_at, at), last_at=max(mark.last_at, at))
-                )
+                marks[sku] = _merge(marks.get(sku), DirtyMark(sku=sku, first_at=at, last_at=at, forced=forced))
         self._read[channel] = read
         return marks
 
@@ -162,6 +159,18 @@ class DynamoAvailabilityState:
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _merge(mark: DirtyMark | None, new: DirtyMark) -> DirtyMark:
+    """One SKU's marks as one: the oldest first time, the newest last time, forced if any was."""
+    if mark is None:
+        return new
+    return DirtyMark(
+        sku=new.sku,
+        first_at=min(mark.first_at, new.first_at),
+        last_at=max(mark.last_at, new.last_at),
+        forced=mark.forced or new.forced,
+    )
 
 
 def _sent_item(channel: str, value: SentValue) -> dict[str, Any]:

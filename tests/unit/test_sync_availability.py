@@ -236,3 +236,14 @@ def test_the_publication_says_what_was_written_and_how_many_calls_it_took() -> N
     assert {(i.sku, i.quantity) for i in event.data.items} == {("A", 4), ("B", 4)}
     assert event.data.calls == 2  # one lookup, one write
     assert event.data.changes == 2
+
+
+def test_a_sku_the_channel_sold_itself_is_written_again_though_our_number_did_not_move() -> None:
+    ledger = InMemoryLedger()
+    ledger.stock("A", "east", 900)
+    channel = FakeChannel(["A"])
+    deps, _ = make(ledger, channel, policy(max_listed=500))
+    sync_availability([changed(ledger, ("A", "east"))], deps)
+    channel.shown["A"] = 488  # the storefront took 12 for an order; capped at 500, our number stays 500
+    sync_availability([], deps, sold=["A"])
+    assert channel.shown["A"] == 500
