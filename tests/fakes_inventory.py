@@ -26,6 +26,9 @@ from shared.models.inventory import (
     Shortage,
     StockLevel,
     StockReport,
+    applied_entry,
+    applied_ids,
+    on_hand_deltas_after,
 )
 from shared.ports import DirtyMark, SentValue
 
@@ -98,20 +101,21 @@ class InMemoryLedger(_Failures):
         if report.kind is ReportKind.SNAPSHOT:
             for item in items:  # the last value given wins
                 if counts_on_hand and item.on_hand is not None:
-                    on_hand, on_hand_as_of = item.on_hand, report.as_of
+                    on_hand, on_hand_as_of = item.on_hand + on_hand_deltas_after(row, report.as_of), report.as_of
                 if counts_on_hand and item.safety_stock is not None:
                     safety = item.safety_stock
                 if counts_in_transit and item.in_transit is not None:
                     in_transit, in_transit_as_of = item.in_transit, report.as_of
-        elif report.report_id not in row.applied:
+        elif report.report_id not in applied_ids(row):
             on_hand_deltas = [item.on_hand_delta for item in items if item.on_hand_delta is not None]
             in_transit_deltas = [item.in_transit_delta for item in items if item.in_transit_delta is not None]
             if counts_on_hand and on_hand_deltas:
                 on_hand += sum(on_hand_deltas)
+            delta = sum(on_hand_deltas) if counts_on_hand else 0
             if counts_in_transit and in_transit_deltas:
                 in_transit = max(0, in_transit + sum(in_transit_deltas))
             if (counts_on_hand and on_hand_deltas) or (counts_in_transit and in_transit_deltas):
-                applied = (*applied, report.report_id)[-APPLIED_KEPT:]
+                applied = (*applied, applied_entry(report.report_id, report.as_of, delta))[-APPLIED_KEPT:]
         state = (on_hand, in_transit, safety, on_hand_as_of, in_transit_as_of, applied)
         if state == (
             row.on_hand,

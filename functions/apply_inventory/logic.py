@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 
 from shared.errors import ValidationFailed
 from shared.models.events import EventMetadata, InventoryAdjusted, OrderCancelled, StockReported, derive_id
-from shared.models.inventory import InventoryChange, LevelChange, ReportKind, StockLevel, StockReport
+from shared.models.inventory import (
+    InventoryChange,
+    LevelChange,
+    ReportKind,
+    StockLevel,
+    StockReport,
+    applied_ids,
+)
 from shared.models.rules import RoutingRules
 from shared.observability import logger
 from shared.ports import EventPublisher, InventoryLedger
@@ -45,7 +52,8 @@ def apply_stock_report(event: StockReported, deps: ApplyDeps) -> list[InventoryA
     changed = deps.ledger.apply_report(report, location)
     # Every row this report moved, on this attempt or an earlier one that failed before publishing.
     rows = deps.ledger.levels((item.sku, location) for item in report.items)
-    moved = [level for level in rows.values() if applied_by(report, level)]
+    changed_keys = {level.key for level in changed}
+    moved = [level for level in rows.values() if level.key in changed_keys or applied_by(report, level)]
     logger.info("stock report applied", report_id=report.report_id, location=location, changed=len(changed))
     adjusted = adjusted_events("report", f"{report.source}:{report.report_id}", moved, event.metadata.correlation_id)
     deps.publisher.publish(adjusted)
@@ -55,7 +63,7 @@ def apply_stock_report(event: StockReported, deps: ApplyDeps) -> list[InventoryA
 def applied_by(report: StockReport, level: StockLevel) -> bool:
     """Whether ``level`` carries ``report``: its adjustment id, or its count's as-of time."""
     if report.kind is ReportKind.ADJUSTMENT:
-        return report.report_id in level.applied
+        return report.report_id in applied_ids(level)
     return report.as_of in (level.on_hand_as_of, level.in_transit_as_of)
 
 

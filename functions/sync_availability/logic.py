@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shared.channels.inventory import ChannelInventory, StockUpdate
+from shared.channels.inventory import ChannelInventory, PushOutcome, StockUpdate
+from shared.errors import ValidationFailed
 from shared.models.availability import Availability, affected_skus, channel_availability, rows_needed
 from shared.models.events import AvailabilityPublished, EventMetadata, derive_id
 from shared.models.inventory import (
@@ -36,6 +37,7 @@ from shared.ports import AvailabilityState, DirtyMark, EventPublisher, Inventory
 
 SOURCE = "crossdock.availability"
 MAX_PASSES = 5
+MAX_ROUNDS = 3  # lease rounds per run: late marks, then the sweep
 
 
 @dataclass
@@ -93,17 +95,18 @@ def sync_availability(
     result = SyncResult(changes=sum(len(change.levels) for change in changes))
     if not skus and not sold and not sweep:
         return result
-    while deps.state.acquire(deps.channel, deps.owner, deps.lease_seconds, deps.clock()):
+    for _round in range(MAX_ROUNDS):
+        if not deps.state.acquire(deps.channel, deps.owner, deps.lease_seconds, deps.clock()):
+            logger.info("another sync holds the channel; it pushes these", channel=deps.channel, marked=len(skus))
+            break
         try:
-            seen_until = _flush(deps, started, result)
+            _flush(deps, started, result)
         finally:
             deps.state.release_lease(deps.channel, deps.owner)
-        # Marked after our last read, by a run that found the lease taken: ours to push.
-        late = [m for m in deps.state.dirty(deps.channel).values() if seen_until is None or m.last_at > seen_until]
+        # Marked while we held the lease, by a run that found it taken: ours to push (held increases wait).
+        late = [sku for sku in deps.state.dirty(deps.channel) if sku not in result.deferred]
         if not late or _elapsed(deps, started) > deps.budget_seconds * 0.75:
             break
-    else:
-        logger.info("another sync holds the channel; it will push these", channel=deps.channel, marked=len(skus))
     return result
 
 
@@ -192,7 +195,11 @@ def _write(updates: Sequence[StockUpdate], api: ChannelInventory, deps: SyncDeps
     pushed: list[str] = []
     for start in range(0, len(updates), api.max_batch):
         chunk = list(updates[start : start + api.max_batch])
-        outcome = api.set_available(chunk)
+        try:
+            outcome = api.set_available(chunk)
+        except ValidationFailed as refused:
+            chunk = _without_refused(chunk, refused, deps)
+            outcome = api.set_available(chunk) if chunk else PushOutcome()
         result.calls += outcome.calls
         if outcome.stale:
             logger.info("channel showed other values", channel=deps.channel, stale=len(outcome.stale))
@@ -208,6 +215,20 @@ def _write(updates: Sequence[StockUpdate], api: ChannelInventory, deps: SyncDeps
         written = [SentValue(sku, by_sku[sku].quantity, by_sku[sku].basis, at) for sku in outcome.applied]
         deps.state.record_sent_many(deps.channel, written)
     return pushed
+
+
+def _without_refused(chunk: list[StockUpdate], refused: ValidationFailed, deps: SyncDeps) -> list[StockUpdate]:
+    """Take the SKU the channel refused out of the batch, so one bad listing does not stop the channel.
+
+    It is forgotten as unlisted, and looked up again later (the merchant may fix it). A refusal that names no
+    SKU refuses the batch: it is raised, and the run's records go back to the queue.
+    """
+    sku = refused.details.get("sku")
+    if not isinstance(sku, str) or sku not in {update.sku for update in chunk}:
+        raise refused
+    logger.error("channel refused a SKU", channel=deps.channel, sku=sku, reason=refused.message)
+    deps.state.save_listings(deps.channel, {sku: None}, deps.clock())
+    return [update for update in chunk if update.sku != sku]
 
 
 def _rebase(update: StockUpdate, shown: int | None) -> StockUpdate:

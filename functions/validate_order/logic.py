@@ -39,6 +39,8 @@ from shared.observability import logger
 from shared.ports import EventPublisher, InventoryLedger
 
 SOURCE = "crossdock.orders"
+# One DynamoDB transaction holds 100 items: a reservation and a ledger row per line.
+MAX_RESERVATION_LINES = 50
 Decision = OrderAccepted | OrderHeld | OrderRejected
 
 
@@ -61,7 +63,10 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     order = event.data
     state = deps.states.get(order.key)
     if state is not None and state.cancelling:
-        logger.info("order cancelled before validation", order_key=order.key)
+        # An earlier attempt may have reserved before the cancellation landed: give the units back.
+        released = deps.ledger.release(order.key, deps.clock())
+        deps.publisher.publish(_adjusted(order, tuple(released), cause="release"))
+        logger.info("order cancelled before validation", order_key=order.key, released=len(released))
         return None
     if state is not None and state.status is not None and state.status.rank > OrderStatus.RECEIVED.rank:
         # Decided already (a redelivery, or the same order from reconciliation): do nothing twice.
@@ -99,7 +104,9 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     result = decision(
         metadata=metadata_for(decision.detail_type, dedupe_key=order.key, order_key=order.key, source=SOURCE), data=data
     )
-    deps.publisher.publish([result, *extra])
+    # Inventory events first: once the decision is out, a redelivery stops at "already decided".
+    deps.publisher.publish(extra)
+    deps.publisher.publish([result])
     logger.info("order decided", decision=decision.detail_type, reasons=[r.code for r in data.reasons])
     return result
 
@@ -130,6 +137,9 @@ def _reserve(order: Order, deps: ValidateDeps) -> tuple[list[Allocation], list[R
             for allocation in allocations
             for line in allocation.lines
         ]
+        if len(lines) > MAX_RESERVATION_LINES:
+            message = f"{len(lines)} lines; one reservation holds at most {MAX_RESERVATION_LINES}"
+            return [], [Reason(code="too_many_lines", message=message)], []
         outcome = deps.ledger.reserve(order.key, lines, deps.clock())
         if outcome.reserved:
             return allocations, [], _adjusted(order, outcome.levels)
@@ -179,12 +189,12 @@ def _route_shortages(order: Order, reasons: list[Reason], stock: dict[str, dict[
     )
 
 
-def _adjusted(order: Order, levels: tuple[Any, ...]) -> list[EventEnvelope[Any]]:
+def _adjusted(order: Order, levels: tuple[Any, ...], cause: str = "reservation") -> list[EventEnvelope[Any]]:
     if not levels:
         return []
-    change = InventoryChange(cause="reservation", cause_id=order.key, levels=tuple(LevelChange.of(x) for x in levels))
+    change = InventoryChange(cause=cause, cause_id=order.key, levels=tuple(LevelChange.of(x) for x in levels))
     metadata = metadata_for(
-        InventoryAdjusted.detail_type, dedupe_key=f"reserve:{order.key}", order_key=order.key, source=SOURCE
+        InventoryAdjusted.detail_type, dedupe_key=f"{cause}:{order.key}", order_key=order.key, source=SOURCE
     )
     return [InventoryAdjusted(metadata=metadata, data=change)]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.aws import clients
@@ -27,6 +27,7 @@ from shared.ports import DirtyMark, SentValue
 LEASE_SK = "LEASE"
 # SKUs per mark item: 2,000 SKUs of up to 128 characters stay under DynamoDB's 400 KB item limit.
 SKUS_PER_MARK = 2000
+UNLISTED_FOR = timedelta(hours=1)
 
 
 class DynamoAvailabilityState:
@@ -111,6 +112,9 @@ class DynamoAvailabilityState:
     # -- listings -------------------------------------------------------------------------------------------
     def listings(self, channel: str, skus: Iterable[str]) -> dict[str, dict[str, str] | None]:
         items = self._table.batch_get([_key(f"LISTING#{channel}", sku) for sku in dict.fromkeys(skus)])
+        # "Not listed" is remembered for a while only: the merchant may list the SKU later.
+        stale = (datetime.now(UTC) - UNLISTED_FOR).isoformat()
+        items = [i for i in items if not (i.get("unlisted", {}).get("BOOL") and i["at"]["S"] < stale)]
         return {
             item["sk"]["S"]: None
             if item.get("unlisted", {}).get("BOOL")

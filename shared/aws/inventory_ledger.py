@@ -32,6 +32,9 @@ from shared.models.inventory import (
     StockItem,
     StockLevel,
     StockReport,
+    applied_entry,
+    applied_ids,
+    on_hand_deltas_after,
 )
 from shared.observability import logger
 
@@ -200,20 +203,24 @@ def apply_item(
     newer_in_transit = row.in_transit_as_of is None or as_of > row.in_transit_as_of
     if report.kind is ReportKind.SNAPSHOT:
         if item.on_hand is not None and newer_on_hand:
-            update.update(on_hand=item.on_hand, on_hand_as_of=as_of)
+            # Adjustments newer than this count already arrived: they are not in it, so they stay applied.
+            update.update(on_hand=item.on_hand + on_hand_deltas_after(row, as_of), on_hand_as_of=as_of)
         # Safety stock has no clock of its own: it is part of the count that sets on_hand.
         if item.safety_stock is not None and newer_on_hand:
             update.update(safety_stock=item.safety_stock)
         if item.in_transit is not None and newer_in_transit:
             update.update(in_transit=item.in_transit, in_transit_as_of=as_of)
-    elif report.report_id not in row.applied:
+    elif report.report_id not in applied_ids(row):
         # A delta from before the last snapshot of its quantity is already in that snapshot's count.
         if item.on_hand_delta is not None and newer_on_hand:
             update.update(on_hand=row.on_hand + item.on_hand_delta)
         if item.in_transit_delta is not None and newer_in_transit:
             update.update(in_transit=max(0, row.in_transit + item.in_transit_delta))
         if update:
-            update.update(applied=(*row.applied, report.report_id)[-APPLIED_KEPT:])
+            entry = applied_entry(
+                report.report_id, as_of, update["on_hand"] - row.on_hand if "on_hand" in update else 0
+            )
+            update.update(applied=(*row.applied, entry)[-APPLIED_KEPT:])
     after = row.model_copy(update=update)
     if after == row:  # a missing row stays missing rather than becoming an explicit zero
         return None

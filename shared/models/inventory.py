@@ -6,6 +6,7 @@ whole units. ``version`` only ever grows, so a sum of versions tells which of tw
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -32,7 +33,8 @@ class StockLevel(_Model):
     in_transit_as_of: AwareDatetime | None = None
     # When the change that made this version happened at its source (the WMS count, the order): lag is from here.
     changed_at: AwareDatetime | None = None
-    # Recent adjustment ids applied to this row, newest last, so a redelivered adjustment changes nothing.
+    # Recent adjustments applied to this row, newest last (``applied_entry``): a redelivered one changes nothing,
+    # and a count that arrives late is brought forward by the on-hand deltas newer than it.
     applied: tuple[str, ...] = ()
 
     @property
@@ -42,6 +44,27 @@ class StockLevel(_Model):
     @property
     def atp(self) -> int:
         return self.on_hand - self.reserved - self.safety_stock
+
+
+_SEPARATOR = "\x1f"  # the ASCII unit separator: no report id carries it
+
+
+def applied_entry(report_id: str, as_of: datetime, on_hand_delta: int) -> str:
+    return _SEPARATOR.join((report_id, as_of.isoformat(), str(on_hand_delta)))
+
+
+def applied_ids(level: StockLevel) -> set[str]:
+    return {entry.split(_SEPARATOR)[0] for entry in level.applied}
+
+
+def on_hand_deltas_after(level: StockLevel, as_of: datetime) -> int:
+    """The on-hand change of the adjustments applied to ``level`` that are newer than ``as_of``."""
+    total = 0
+    for entry in level.applied:
+        parts = entry.split(_SEPARATOR)
+        if len(parts) == 3 and datetime.fromisoformat(parts[1]) > as_of:
+            total += int(parts[2])
+    return total
 
 
 class ReportKind(StrEnum):

@@ -15,6 +15,9 @@ from shared.models.inventory import MAX_REPORT_ITEMS
 Sku = Annotated[str, Field(min_length=1, max_length=128)]
 ReportId = Annotated[str, Field(min_length=1, max_length=200)]
 
+# More units than any warehouse holds: a bigger number is a bad payload, not stock (DynamoDB takes 38 digits).
+MAX_UNITS = 1_000_000_000
+
 
 class _Wms(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -33,7 +36,7 @@ class FulfillmentCenter(_Wms):
 
 class SnapshotItem(_Wms):
     sku: Sku
-    on_hand_quantity: NonNegativeInt
+    on_hand_quantity: NonNegativeInt = Field(le=MAX_UNITS)
 
 
 class InventorySnapshotPayload(_Wms):
@@ -47,7 +50,7 @@ class InventorySnapshotPayload(_Wms):
 
 class AdjustmentItem(_Wms):
     sku: Sku
-    quantity_change: int
+    quantity_change: int = Field(ge=-MAX_UNITS, le=MAX_UNITS)
     reason: str | None = None
 
 

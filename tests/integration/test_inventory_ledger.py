@@ -14,7 +14,7 @@ from shared.aws import inventory_ledger
 from shared.aws.availability_state import DynamoAvailabilityState
 from shared.aws.inventory_ledger import DynamoInventoryLedger, row_key
 from shared.errors import Conflict, DownstreamUnavailable, ValidationFailed
-from shared.models.inventory import ReportKind, ReservationLine, StockItem, StockReport
+from shared.models.inventory import ReportKind, ReservationLine, StockItem, StockReport, applied_ids
 from shared.ports import SentValue
 from tests.fakes_inventory import moto_inventory_table
 
@@ -139,7 +139,8 @@ def test_adjustments_apply_once_per_report_id(inv: Inventory) -> None:
     stock(inv, A=10)
     report = adjustment(at(1), StockItem(sku="A", on_hand_delta=-3), StockItem(sku="B", on_hand_delta=4))
     changed = inv.ledger.apply_report(report, WH)
-    assert sorted((row.sku, row.on_hand, row.applied) for row in changed) == [("A", 7, ("adj",)), ("B", 4, ("adj",))]
+    got = sorted((row.sku, row.on_hand, applied_ids(row)) for row in changed)
+    assert got == [("A", 7, {"adj"}), ("B", 4, {"adj"})]
     assert inv.ledger.apply_report(report, WH) == []
     levels = inv.ledger.levels([("A", WH), ("B", WH), ("C", WH)])
     assert (levels[("A", WH)].on_hand, levels[("B", WH)].on_hand) == (7, 4)
@@ -150,7 +151,7 @@ def test_an_adjustment_older_than_the_last_count_of_its_quantity_is_ignored(inv:
     inv.ledger.apply_report(snapshot(at(10), StockItem(sku="A", on_hand=10)), WH)
     # on_hand was counted after this adjustment happened; in_transit never was, so its delta applies.
     [row] = inv.ledger.apply_report(adjustment(at(5), StockItem(sku="A", on_hand_delta=-3, in_transit_delta=6)), WH)
-    assert (row.on_hand, row.in_transit, row.applied) == (10, 6, ("adj",))
+    assert (row.on_hand, row.in_transit, applied_ids(row)) == (10, 6, {"adj"})
     assert inv.ledger.apply_report(adjustment(at(6), StockItem(sku="A", on_hand_delta=-3), report_id="a2"), WH) == []
     [row] = inv.ledger.apply_report(adjustment(at(11), StockItem(sku="A", on_hand_delta=-3), report_id="a3"), WH)
     assert row.on_hand == 7
@@ -160,7 +161,8 @@ def test_only_the_last_50_adjustment_ids_are_kept(inv: Inventory) -> None:
     for n in range(55):
         inv.ledger.apply_report(adjustment(at(n), StockItem(sku="A", on_hand_delta=1), report_id=f"r{n}"), WH)
     row = inv.ledger.levels([("A", WH)])[("A", WH)]
-    assert (row.on_hand, len(row.applied), row.applied[0], row.applied[-1]) == (55, 50, "r5", "r54")
+    ids = [entry.split("\x1f")[0] for entry in row.applied]
+    assert (row.on_hand, len(ids), ids[0], ids[-1]) == (55, 50, "r5", "r54")
 
 
 def test_a_sku_repeated_in_one_report_sums_deltas_and_keeps_the_last_count(inv: Inventory) -> None:
@@ -444,8 +446,12 @@ def test_a_sent_value_from_an_older_basis_is_refused(inv: Inventory) -> None:
 def test_listings_remember_ids_and_unlisted_skus(inv: Inventory) -> None:
     listings: dict[str, dict[str, str] | None] = {f"S{n}": {"item": str(n), "loc": "7"} for n in range(30)}
     listings["GONE"] = None
-    inv.state.save_listings("shop", listings, at(1))
+    now = datetime.now(UTC)
+    inv.state.save_listings("shop", listings, now)
     assert inv.state.listings("shop", [*listings, "UNKNOWN"]) == listings
+    # "Not listed" is forgotten after an hour: the merchant may have listed it since.
+    inv.state.save_listings("shop", {"GONE": None}, now - timedelta(hours=2))
+    assert inv.state.listings("shop", ["GONE"]) == {}
     inv.state.save_listings("shop", {"GONE": {"item": "99"}}, at(2))
     assert inv.state.listings("shop", ["GONE"]) == {"GONE": {"item": "99"}}
 
@@ -463,3 +469,15 @@ def test_one_sync_per_channel_until_the_lease_runs_out(inv: Inventory) -> None:
     assert not inv.state.acquire("shop", "a", 60, at(2))
     inv.state.release_lease("shop", "b")
     assert inv.state.acquire("shop", "a", 60, at(2))
+
+
+def test_a_count_that_arrives_after_a_newer_adjustment_keeps_the_adjustment(inv: Inventory) -> None:
+    inv.ledger.apply_report(snapshot(at(0), StockItem(sku="A", on_hand=100), report_id="count-0"), "east")
+    inv.ledger.apply_report(adjustment(at(3), StockItem(sku="A", on_hand_delta=-5), report_id="adj-3"), "east")
+    # A count that found 10 short, reported late.
+    inv.ledger.apply_report(snapshot(at(2), StockItem(sku="A", on_hand=90), report_id="count-2"), "east")
+    [level] = inv.ledger.levels([("A", "east")]).values()
+    assert level.on_hand == 90 - 5  # the late count, plus the adjustment it could not know
+    redelivered = adjustment(at(3), StockItem(sku="A", on_hand_delta=-5), report_id="adj-3")
+    inv.ledger.apply_report(redelivered, "east")
+    assert inv.ledger.levels([("A", "east")])[("A", "east")].on_hand == 85

@@ -96,3 +96,18 @@ def test_a_carried_out_cancellation_gives_the_units_back() -> None:
     [again] = release_cancelled(cancelled, use)  # released once, announced again
     assert again.metadata.event_id == event.metadata.event_id
     assert again.data.levels == event.data.levels
+
+
+def test_a_snapshot_of_safety_stock_alone_is_announced() -> None:
+    use = deps()
+    apply_stock_report(report(StockItem(sku="A", on_hand=7)), use)
+    erp = StockReport(
+        report_id="erp-1",
+        source="erp",
+        facility="1",
+        kind=ReportKind.SNAPSHOT,
+        as_of=T0 + timedelta(minutes=1),
+        items=(StockItem(sku="A", safety_stock=4),),
+    )
+    [event] = apply_stock_report(StockReported.for_report(erp, dedupe_key="erp-1", source="crossdock.erp"), use)
+    assert [(x.sku, x.safety_stock, x.atp) for x in event.data.levels] == [("A", 4, 3)]

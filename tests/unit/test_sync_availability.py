@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from functions.sync_availability.logic import SyncDeps, publication_events, sync_availability
 from shared.channels.inventory import Listing, PushOutcome, StockUpdate
+from shared.errors import ValidationFailed
 from shared.models.inventory import ChannelPolicy, InventoryChange, InventoryPolicy, KitComponent, LevelChange
 from tests.fakes import FakePublisher
 from tests.fakes_inventory import InMemoryAvailabilityState, InMemoryLedger
@@ -247,3 +248,24 @@ def test_a_sku_the_channel_sold_itself_is_written_again_though_our_number_did_no
     channel.shown["A"] = 488  # the storefront took 12 for an order; capped at 500, our number stays 500
     sync_availability([], deps, sold=["A"])
     assert channel.shown["A"] == 500
+
+
+class RefusingChannel(FakeChannel):
+    """Refuses one SKU the way Shopify refuses a quantity it cannot set: the whole write, naming the SKU."""
+
+    def set_available(self, updates: Sequence[StockUpdate]) -> PushOutcome:
+        if any(u.sku == "BAD" for u in updates):
+            raise ValidationFailed("The specified inventory item could not be found.", sku="BAD")
+        return super().set_available(updates)
+
+
+def test_a_sku_the_channel_refuses_does_not_stop_the_others() -> None:
+    ledger = InMemoryLedger()
+    for sku in ("A", "BAD", "C"):
+        ledger.stock(sku, "east", 5)
+    channel = RefusingChannel(["A", "BAD", "C"])
+    deps, _ = make(ledger, channel)
+    sync_availability([changed(ledger, ("A", "east"), ("BAD", "east"), ("C", "east"))], deps)
+    assert (channel.shown["A"], channel.shown["C"], channel.shown["BAD"]) == (5, 5, 0)
+    assert deps.state.listings("shopify", ["BAD"]) == {"BAD": None}  # unlisted until looked up again
+    assert deps.state.dirty("shopify") == {}

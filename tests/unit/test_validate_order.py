@@ -428,7 +428,7 @@ def test_an_accepted_order_gets_one_sales_order_and_its_allocations() -> None:
             lines=(AllocatedLine(line_id="L-GLV", sku="GLV", quantity=10),),
         ),
     )
-    decided, adjusted = use.publisher.events  # type: ignore[attr-defined]
+    adjusted, decided = use.publisher.events  # type: ignore[attr-defined]  # inventory first, the decision last
     assert decided == decision
     assert decision.metadata.source == "crossdock.orders"
     # The reservation, for the channel syncs: 10 of 100 held.
@@ -473,9 +473,9 @@ def test_a_held_or_rejected_order_has_reasons_and_no_sales_order(
     assert result.data.allocations == ()
     assert fake_erp.sales_orders == {}
     assert "upsert_sales_order" not in fake_erp.calls
-    assert use.publisher.events[0] == result  # type: ignore[attr-defined]
+    assert use.publisher.events[-1] == result  # type: ignore[attr-defined]
     # Only a shortage says the channel sold what stock could not cover.
-    extra = [type(event) for event in use.publisher.events[1:]]  # type: ignore[attr-defined]
+    extra = [type(event) for event in use.publisher.events[:-1]]  # type: ignore[attr-defined]
     assert extra == ([OversellPrevented] if "insufficient_stock" in [r.code for r in result.data.reasons] else [])
 
 
@@ -530,7 +530,7 @@ def test_an_erp_timeout_after_the_commit_still_makes_one_sales_order() -> None:
     decision = validate_order(received(order), use)
     assert isinstance(decision, OrderAccepted)
     assert fake_erp.creates == 1
-    assert use.publisher.events[0] == decision  # type: ignore[attr-defined]
+    assert use.publisher.events[-1] == decision  # type: ignore[attr-defined]
     assert use.ledger.reservations(order.key)  # reserved once, kept through the retry
 
 
@@ -637,3 +637,24 @@ def test_an_order_cancelled_during_validation_gives_its_units_back() -> None:
     use = deps(fake_erp, states=states)
     assert validate_order(received(order), use) is None
     assert use.ledger.levels([("GLV", "wh-east")])[("GLV", "wh-east")].reserved == 0
+
+
+def test_a_redo_after_the_channel_cancelled_gives_back_what_the_first_attempt_reserved() -> None:
+    states, order = FakeOrderStore(), make_order()
+    fake_erp = erp()
+    fake_erp.fail_next("upsert_sales_order", DownstreamUnavailable("netsuite timed out"))
+    use = deps(fake_erp, states=states)
+    with pytest.raises(DownstreamUnavailable):
+        validate_order(received(order), use)  # reserved, then the ERP failed
+    states.request_cancel(order.key, T0)  # the cancellation lands before the redelivery
+    assert validate_order(received(order), use) is None
+    assert use.ledger.levels([("GLV", "wh-east")])[("GLV", "wh-east")].reserved == 0
+    [announced] = [e for e in use.publisher.events if isinstance(e, InventoryAdjusted)]  # type: ignore[attr-defined]
+    assert announced.data.cause == "release"
+
+
+def test_an_order_with_more_lines_than_one_reservation_holds_is_held_with_a_reason() -> None:
+    lines = [line("GLV", 1, "84.50", line_id=f"L{n}") for n in range(51)]
+    decision = decide(make_order(*lines, total=usd("4309.50")), erp(item("GLV", "84.50", stock={"loc-east": 500})))
+    assert isinstance(decision, OrderHeld)
+    assert codes(decision) == ["too_many_lines"]

@@ -271,3 +271,22 @@ def test_another_event_gets_another_key_and_the_facility_its_correlation_id() ->
     assert one.event.metadata.correlation_id == two.event.metadata.correlation_id == derive_id("stock", "wms:1")
     west = parse(wms_payload("inventory_adjusted"), topic="inventory.adjusted")
     assert west.event.metadata.correlation_id == derive_id("stock", "wms:2")
+
+
+@pytest.mark.parametrize(
+    ("topic", "change", "field"),
+    [
+        ("inventory.snapshot", {"items": [{"sku": "A", "on_hand_quantity": 10**40}]}, "items.0.on_hand_quantity"),
+        ("inventory.adjusted", {"items": [{"sku": "A", "quantity_change": -(10**12)}]}, "items.0.quantity_change"),
+        ("inventory.snapshot", {"as_of": "2099-01-01T00:00:00Z"}, "as_of"),
+    ],
+)
+def test_absurd_quantities_and_counts_from_the_future_get_a_400(topic: str, change: dict[str, Any], field: str) -> None:
+    name = "inventory_snapshot" if topic == "inventory.snapshot" else "inventory_adjusted"
+    body = {**wms_payload(name), **change}
+    raw = json.dumps(body).encode()
+    request = WebhookRequest(headers={"webhook-id": "msg_1", "x-webhook-topic": topic}, body=raw)
+    with pytest.raises(ValidationFailed) as refused:
+        WmsWebhookAdapter().parse(request)
+    assert refused.value.status_code == 400
+    assert refused.value.details.get("field") == field
