@@ -79,9 +79,6 @@ TOPICS: dict[str, TopicHandler] = {
 }
 
 
-MAX_CLOCK_SKEW_SECONDS = 300  # as Standard Webhooks allows for the signed timestamp
-
-
 class WmsWebhookAdapter(WebhookAdapterBase):
     platform = PLATFORM
     retry_horizon_seconds = sum(RETRY_DELAYS_SECONDS)
@@ -108,9 +105,6 @@ class WmsWebhookAdapter(WebhookAdapterBase):
             event = handler(request.body, dedupe_key)
         except ValidationError as error:
             raise as_validation_failed(error, f"WMS {topic}") from None
-        if event.data.as_of.timestamp() > self._now() + MAX_CLOCK_SKEW_SECONDS:
-            # A count from the future would outrank every real count and adjustment after it.
-            raise ValidationFailed("as_of is in the future", field="as_of")
         return Delivery(dedupe_key=dedupe_key, event=event, topic=topic)
 
 

@@ -278,10 +278,9 @@ def test_another_event_gets_another_key_and_the_facility_its_correlation_id() ->
     [
         ("inventory.snapshot", {"items": [{"sku": "A", "on_hand_quantity": 10**40}]}, "items.0.on_hand_quantity"),
         ("inventory.adjusted", {"items": [{"sku": "A", "quantity_change": -(10**12)}]}, "items.0.quantity_change"),
-        ("inventory.snapshot", {"as_of": "2099-01-01T00:00:00Z"}, "as_of"),
     ],
 )
-def test_absurd_quantities_and_counts_from_the_future_get_a_400(topic: str, change: dict[str, Any], field: str) -> None:
+def test_absurd_quantities_get_a_400(topic: str, change: dict[str, Any], field: str) -> None:
     name = "inventory_snapshot" if topic == "inventory.snapshot" else "inventory_adjusted"
     body = {**wms_payload(name), **change}
     raw = json.dumps(body).encode()
