@@ -110,19 +110,14 @@ def sync_availability(
     return result
 
 
-def _flush(deps: SyncDeps, started: datetime, result: SyncResult) -> datetime | None:
-    """Push until nothing is due; returns the newest mark time read (None if there was none)."""
-    seen_until: datetime | None = None
+def _flush(deps: SyncDeps, started: datetime, result: SyncResult) -> None:
+    """Push until nothing is due (held increases stay marked for a later pass or the sweep)."""
     for _pass in range(MAX_PASSES):
         marks = _settled_marks(deps, started)
-        if marks:
-            newest = max(mark.last_at for mark in marks.values())
-            seen_until = newest if seen_until is None else max(seen_until, newest)
         due = {sku: mark for sku, mark in marks.items() if sku not in result.deferred}
         if not due:
-            break
+            return
         _push(due, deps, result)
-    return seen_until
 
 
 def _settled_marks(deps: SyncDeps, started: datetime) -> dict[str, DirtyMark]:
