@@ -47,16 +47,17 @@ def consume(
             )
             if error.retryable:
                 raise
-            dead_letters.send(
-                record.body,
-                error,
-                source_queue=record.event_source_arn.rsplit(":", 1)[-1],
-                correlation_id=_correlation_id(record.body),
-            )
+            dead_letter(record.body, record.event_source_arn, error, dead_letters)
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS), context=context
     )
+
+
+def dead_letter(body: str, event_source_arn: str, error: CrossdockError, dead_letters: DeadLetters) -> None:
+    """Send a record no retry can fix to the DLQ at once, with its reason and correlation id."""
+    source_queue = event_source_arn.rsplit(":", 1)[-1]
+    dead_letters.send(body, error, source_queue=source_queue, correlation_id=_correlation_id(body))
 
 
 def _correlation_id(body: str) -> str | None:

@@ -10,15 +10,13 @@ the ledger (or part of it) and then failed, this is how the change still reaches
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.errors import ValidationFailed
-from shared.models.events import EventMetadata, InventoryAdjusted, OrderCancelled, StockReported, derive_id
+from shared.models.events import InventoryAdjusted, OrderCancelled, StockReported
 from shared.models.inventory import (
-    InventoryChange,
-    LevelChange,
     ReportKind,
     StockLevel,
     StockReport,
@@ -29,8 +27,6 @@ from shared.observability import logger
 from shared.ports import EventPublisher, InventoryLedger
 
 SOURCE = "crossdock.inventory"
-# Rows per event: a row is about 250 bytes, and an event (and a PutEvents call) holds at most 256 KB.
-LEVELS_PER_EVENT = 400
 
 
 @dataclass
@@ -55,7 +51,13 @@ def apply_stock_report(event: StockReported, deps: ApplyDeps) -> list[InventoryA
     changed_keys = {level.key for level in changed}
     moved = [level for level in rows.values() if level.key in changed_keys or applied_by(report, level)]
     logger.info("stock report applied", report_id=report.report_id, location=location, changed=len(changed))
-    adjusted = adjusted_events("report", f"{report.source}:{report.report_id}", moved, event.metadata.correlation_id)
+    adjusted = InventoryAdjusted.for_levels(
+        "report",
+        f"{report.source}:{report.report_id}",
+        moved,
+        correlation_id=event.metadata.correlation_id,
+        source=SOURCE,
+    )
     deps.publisher.publish(adjusted)
     return adjusted
 
@@ -74,24 +76,8 @@ def release_cancelled(event: OrderCancelled, deps: ApplyDeps) -> list[InventoryA
     skus = {line.sku for line in order.lines if line.sku}
     rows = deps.ledger.levels((sku, w.id) for sku in skus for w in deps.routing.warehouses)
     logger.info("reservation released", order_key=order.key, changed=len(changed))
-    adjusted = adjusted_events("release", order.key, list(rows.values()), event.metadata.correlation_id)
+    adjusted = InventoryAdjusted.for_levels(
+        "release", order.key, list(rows.values()), correlation_id=event.metadata.correlation_id, source=SOURCE
+    )
     deps.publisher.publish(adjusted)
     return adjusted
-
-
-def adjusted_events(
-    cause: str, cause_id: str, levels: Sequence[StockLevel], correlation_id: str
-) -> list[InventoryAdjusted]:
-    """One event per chunk of rows; ids derived from the cause, so a redo repeats the same ids."""
-    events = []
-    for index, start in enumerate(range(0, len(levels), LEVELS_PER_EVENT)):
-        chunk = levels[start : start + LEVELS_PER_EVENT]
-        metadata = EventMetadata(
-            event_id=derive_id(InventoryAdjusted.detail_type, cause, cause_id, str(index)),
-            correlation_id=correlation_id,
-            occurred_at=datetime.now(UTC),
-            source=SOURCE,
-        )
-        change = InventoryChange(cause=cause, cause_id=cause_id, levels=tuple(LevelChange.of(x) for x in chunk))
-        events.append(InventoryAdjusted(metadata=metadata, data=change))
-    return events

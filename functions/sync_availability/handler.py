@@ -28,6 +28,7 @@ from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.channels.inventory import ChannelInventory, inventory_api_for
 from shared.connections import Connected
+from shared.consumer import dead_letter
 from shared.env import load_env
 from shared.errors import CrossdockError
 from shared.models.bus import parse_event
@@ -81,8 +82,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                 parsed = parse_event(body, TAKES)
             except CrossdockError as error:
                 logger.warning("record failed", message_id=record.get("messageId"), reason=error.message)
-                source = str(record.get("eventSourceARN", "")).rsplit(":", 1)[-1]
-                dead_letters.send(body, error, source_queue=source, correlation_id=None)
+                dead_letter(body, str(record.get("eventSourceARN", "")), error, dead_letters)
                 continue
             if isinstance(parsed, InventoryAdjusted):
                 changes.append(parsed.data)

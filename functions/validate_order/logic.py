@@ -28,9 +28,10 @@ from shared.models.events import (
     OrderReceived,
     OrderRejected,
     OversellPrevented,
+    derive_id,
     metadata_for,
 )
-from shared.models.inventory import InventoryChange, LevelChange, OversellPrevention, ReservationLine, Shortage
+from shared.models.inventory import OversellPrevention, ReservationLine, Shortage
 from shared.models.lifecycle import AllocatedLine, Allocation, OrderDecision, Reason
 from shared.models.order import Order
 from shared.models.order_state import OrderState, OrderStatus
@@ -190,13 +191,10 @@ def _route_shortages(order: Order, reasons: list[Reason], stock: dict[str, dict[
 
 
 def _adjusted(order: Order, levels: tuple[Any, ...], cause: str = "reservation") -> list[EventEnvelope[Any]]:
-    if not levels:
-        return []
-    change = InventoryChange(cause=cause, cause_id=order.key, levels=tuple(LevelChange.of(x) for x in levels))
-    metadata = metadata_for(
-        InventoryAdjusted.detail_type, dedupe_key=f"{cause}:{order.key}", order_key=order.key, source=SOURCE
+    correlation_id = derive_id("order", order.key)  # on the order's trace, as its decision is
+    return list(
+        InventoryAdjusted.for_levels(cause, order.key, list(levels), correlation_id=correlation_id, source=SOURCE)
     )
-    return [InventoryAdjusted(metadata=metadata, data=change)]
 
 
 def _oversell(order: Order, shortages: tuple[Shortage, ...]) -> list[EventEnvelope[Any]]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -27,4 +30,18 @@ def log_group(scope: Construct, construct_id: str, config: EnvConfig) -> logs.Lo
         construct_id,
         retention=logs.RetentionDays[_RETENTION[config.log_retention_days]],
         removal_policy=removal_policy(config),
+    )
+
+
+def on_demand_table(scope: Construct, config: EnvConfig, **props: Any) -> dynamodb.TableV2:
+    """A table as every table here is: on demand, PITR and removal as the environment says."""
+    return dynamodb.TableV2(
+        scope,
+        "Table",
+        billing=dynamodb.Billing.on_demand(),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=config.point_in_time_recovery
+        ),
+        removal_policy=removal_policy(config),
+        **props,
     )

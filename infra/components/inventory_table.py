@@ -6,23 +6,18 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.components.common import removal_policy
+from infra.components.common import on_demand_table
 from infra.config import EnvConfig
 
 
 class InventoryTable(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvConfig) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.TableV2(
+        self.table = on_demand_table(
             self,
-            "Table",
+            config,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=config.point_in_time_recovery
-            ),
-            removal_policy=removal_policy(config),
         )
 
     def grant(self, function: lambda_.IFunction) -> None:

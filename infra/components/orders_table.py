@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.components.common import removal_policy
+from infra.components.common import on_demand_table
 from infra.config import EnvConfig
 from infra.nag import acknowledge
 
@@ -15,16 +15,11 @@ from infra.nag import acknowledge
 class OrdersTable(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvConfig) -> None:
         super().__init__(scope, construct_id)
-        self.table = dynamodb.TableV2(
+        self.table = on_demand_table(
             self,
-            "Table",
+            config,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=config.point_in_time_recovery
-            ),
-            removal_policy=removal_policy(config),
             # Find an order by channel and channel order id, without knowing its store (the order API).
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(

@@ -8,12 +8,20 @@ order shares it).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.models.inventory import AvailabilityPublication, InventoryChange, OversellPrevention, StockReport
+from shared.models.inventory import (
+    AvailabilityPublication,
+    InventoryChange,
+    LevelChange,
+    OversellPrevention,
+    StockLevel,
+    StockReport,
+)
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatusChange, FulfillmentRelease, OrderDecision
 from shared.models.order import Order
 
@@ -137,6 +145,26 @@ class InventoryAdjusted(EventEnvelope[InventoryChange]):
     """Ledger rows changed (a report, a reservation, a release): the channel syncs recompute availability."""
 
     detail_type: ClassVar[str] = "InventoryAdjusted"
+    # Rows per event: a row is about 250 bytes, and an event (and a PutEvents call) holds at most 256 KB.
+    LEVELS_PER_EVENT: ClassVar[int] = 400
+
+    @classmethod
+    def for_levels(
+        cls, cause: str, cause_id: str, levels: Sequence[StockLevel], *, correlation_id: str, source: str
+    ) -> list[InventoryAdjusted]:
+        """One event per chunk of rows; ids derived from the cause, so a redo repeats the same ids."""
+        events = []
+        for index, start in enumerate(range(0, len(levels), cls.LEVELS_PER_EVENT)):
+            chunk = levels[start : start + cls.LEVELS_PER_EVENT]
+            metadata = EventMetadata(
+                event_id=derive_id(cls.detail_type, cause, cause_id, str(index)),
+                correlation_id=correlation_id,
+                occurred_at=datetime.now(UTC),
+                source=source,
+            )
+            change = InventoryChange(cause=cause, cause_id=cause_id, levels=tuple(LevelChange.of(x) for x in chunk))
+            events.append(cls(metadata=metadata, data=change))
+        return events
 
 
 class AvailabilityPublished(EventEnvelope[AvailabilityPublication]):

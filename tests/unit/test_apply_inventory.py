@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from functions.apply_inventory.logic import LEVELS_PER_EVENT, ApplyDeps, apply_stock_report, release_cancelled
+from functions.apply_inventory.logic import ApplyDeps, apply_stock_report, release_cancelled
 from shared.errors import ValidationFailed
 from shared.models.events import InventoryAdjusted, OrderCancelled, StockReported
 from shared.models.inventory import ReportKind, ReservationLine, StockItem, StockReport
@@ -15,6 +15,7 @@ from tests.fakes import FakePublisher
 from tests.fakes_inventory import InMemoryLedger
 from tests.unit.test_validate_order import make_order
 
+LEVELS_PER_EVENT = InventoryAdjusted.LEVELS_PER_EVENT
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 ROUTING = RoutingRules(
     warehouses=(
