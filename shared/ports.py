@@ -48,6 +48,16 @@ class InventoryLedger(Protocol):
     def release(self, order_key: str, at: datetime) -> list[StockLevel]:
         """Give back every unit the order still holds (a cancellation); the rows that changed. Idempotent."""
 
+    def release_shipped(
+        self, order_key: str, shipment_id: str, location: str, quantities: Mapping[str, int], at: datetime
+    ) -> list[StockLevel]:
+        """Give back the order's held units at ``location`` that a shipment took (SKU → units shipped).
+
+        Once per ``shipment_id``, atomically with marking it done: a redelivery changes nothing. A SKU the order
+        holds fewer units of than shipped gives back what it holds (a line shipped in parts gives back each part).
+        On-hand is not touched here: the shipment's stock leaves through ``apply_report`` (an adjustment).
+        """
+
 
 @dataclass(frozen=True)
 class DirtyMark:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -13,13 +14,17 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from shared.erp.ports import CancelOutcome, ErpCustomer, ErpItem, ErpSalesOrder
+from shared.channels.base import RefundRequest
+from shared.erp.ports import CancelOutcome, ErpCreditMemo, ErpCustomer, ErpItem, ErpSalesOrder, ErpShipmentRecord
 from shared.errors import DownstreamUnavailable, NotFound
 from shared.ids import erp_external_id
 from shared.models.events import EventEnvelope
 from shared.models.lifecycle import Allocation, ChannelOrderRef, ChannelStatus, FulfillmentRequest, Reason
+from shared.models.money import Money
 from shared.models.order import Order
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
+from shared.models.returns import CreditedLine, ReturnLine, ReturnReceipt
+from shared.models.shipping import Shipment
 from shared.wms.ports import WmsCancelOutcome, WmsOrder
 
 
@@ -181,6 +186,9 @@ class FakeErp(_Failures):
         self.allocations: dict[str, tuple[Allocation, ...]] = {}
         self.creates = 0
         self.calls: list[str] = []
+        self.shipments: dict[str, ErpShipmentRecord] = {}
+        self.return_authorizations: dict[str, str] = {}
+        self.credit_memos: dict[str, ErpCreditMemo] = {}
 
     def find_customer(self, order: Order) -> ErpCustomer | None:
         self._call("find_customer")
@@ -222,6 +230,59 @@ class FakeErp(_Failures):
             return CancelOutcome.ALREADY_CANCELLED
         self.sales_orders[found.external_id] = found.model_copy(update={"cancelled": True, "status": "closed"})
         return CancelOutcome.CANCELLED
+
+    def record_shipment(self, order_key: str, shipment: Shipment) -> ErpShipmentRecord:
+        self._call("record_shipment")
+        external_id = erp_external_id(order_key)
+        sales_order = self.sales_orders.get(external_id)
+        if sales_order is None:
+            raise NotFound("no sales order for the order", system="fake-erp")
+        if shipment.shipment_id not in self.shipments:
+            price = Decimal("10.00")
+            amount = sum((price * q for q in shipment.quantities().values()), Decimal(0))
+            index = len(self.shipments) + 1
+            self.shipments[shipment.shipment_id] = ErpShipmentRecord(
+                sales_order_id=sales_order.id,
+                fulfillment_id=f"IF-{index}",
+                invoice_id=f"INV-{index}",
+                amount=Money(amount=amount, currency="USD"),
+            )
+            self.sales_orders[external_id] = sales_order.model_copy(update={"shipped": True})
+        self._failure("record_shipment", committed=True)
+        return self.shipments[shipment.shipment_id]
+
+    def authorize_return(self, order_key: str, rma_number: str, lines: Sequence[ReturnLine]) -> str:
+        self._call("authorize_return")
+        self.return_authorizations.setdefault(rma_number, f"RA-{len(self.return_authorizations) + 1}")
+        self._failure("authorize_return", committed=True)
+        return self.return_authorizations[rma_number]
+
+    def issue_credit_memo(
+        self, order_key: str, rma_number: str, receipt: ReturnReceipt, credit_percent: Mapping[str, int]
+    ) -> ErpCreditMemo:
+        self._call("issue_credit_memo")
+        if receipt.receipt_id not in self.credit_memos:
+            lines = tuple(
+                CreditedLine(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    amount=Money(
+                        amount=(
+                            Decimal("10.00") * line.quantity * credit_percent.get(line.condition.value, 100) / 100
+                        ).quantize(Decimal("0.01")),
+                        currency="USD",
+                    ),
+                )
+                for line in receipt.lines
+            )
+            total = sum((line.amount.amount for line in lines), Decimal(0))
+            self.credit_memos[receipt.receipt_id] = ErpCreditMemo(
+                credit_memo_id=f"CM-{len(self.credit_memos) + 1}",
+                amount=Money(amount=total, currency="USD"),
+                lines=lines,
+            )
+        self._failure("issue_credit_memo", committed=True)
+        return self.credit_memos[receipt.receipt_id]
 
     def ship(self, order: Order) -> None:
         """The ERP records a fulfillment: the sales order can no longer be cancelled."""
@@ -278,6 +339,11 @@ class FakeChannelApi:
         self.statuses: dict[str, ChannelStatus] = {}
         # Every push that changed the channel: a repeat of the status it already shows changes nothing.
         self.pushed: list[tuple[str, ChannelStatus, tuple[Reason, ...]]] = []
+        # Fulfillments and refunds made, by order then by shipment id / refund id: each made once.
+        self.fulfillments: dict[str, dict[str, str]] = {}
+        self.refunds: dict[str, dict[str, tuple[str, RefundRequest]]] = {}
+        self.fulfillment_calls = 0
+        self.refund_calls = 0
 
     def fetch_order(self, external_id: str) -> Order:
         if external_id not in self.orders:
@@ -293,3 +359,21 @@ class FakeChannelApi:
             return
         self.statuses[external_id] = status
         self.pushed.append((external_id, status, tuple(reasons)))
+
+    def create_fulfillment(self, external_id: str, shipment: Shipment) -> str:
+        self.fulfillment_calls += 1
+        if external_id not in self.orders:
+            raise NotFound("no such order in the channel", field="external_id")
+        made = self.fulfillments.setdefault(external_id, {})
+        if shipment.shipment_id not in made:
+            made[shipment.shipment_id] = f"F-{external_id}-{len(made) + 1}"
+        return made[shipment.shipment_id]
+
+    def refund(self, external_id: str, request: RefundRequest) -> str:
+        self.refund_calls += 1
+        if external_id not in self.orders:
+            raise NotFound("no such order in the channel", field="external_id")
+        made = self.refunds.setdefault(external_id, {})
+        if request.refund_id not in made:
+            made[request.refund_id] = (f"R-{external_id}-{len(made) + 1}", request)
+        return made[request.refund_id][0]

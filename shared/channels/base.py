@@ -9,7 +9,9 @@ from typing import Any, Protocol
 
 from shared.models.events import EventEnvelope
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatus, Reason
+from shared.models.money import Money
 from shared.models.order import Order
+from shared.models.shipping import Shipment, ShippedLine
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,17 @@ class Delivery:
     topic: str
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """Pay back ``amount`` on an order for returned ``lines``. ``refund_id`` (RMA and receipt) keys it once."""
+
+    refund_id: str
+    rma_number: str
+    amount: Money
+    lines: tuple[ShippedLine, ...]
+    note: str = ""
+
+
 class ChannelApi(Protocol):
     """What Crossdock calls on a channel's own API (``shared/channels/<platform>/api.py``)."""
 
@@ -43,6 +56,21 @@ class ChannelApi(Protocol):
 
     def push_status(self, external_id: str, status: ChannelStatus, reasons: Sequence[Reason] = ()) -> None:
         """Tell the channel what happened, idempotently: pushing the same status twice changes nothing."""
+
+    def create_fulfillment(self, external_id: str, shipment: Shipment) -> str:
+        """Show the shipment on the order, with carrier and tracking; the channel's fulfillment id.
+
+        Once per ``shipment.shipment_id``: a retry finds the fulfillment it made (by its tracking or its note)
+        and returns it. Raises ``ValidationFailed`` when the channel refuses the lines (e.g. already fulfilled
+        by hand) and ``NotFound`` when the order is not in the channel.
+        """
+
+    def refund(self, external_id: str, request: RefundRequest) -> str:
+        """Refund ``request.amount`` (with the returned lines, no restock: the WMS restocks); the refund id.
+
+        Once per ``request.refund_id``: a retry finds the refund it made and returns it. Raises
+        ``ValidationFailed`` when the channel refuses (e.g. more than was paid).
+        """
 
 
 class WebhookAdapter(Protocol):

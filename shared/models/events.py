@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -24,6 +24,8 @@ from shared.models.inventory import (
 )
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatusChange, FulfillmentRelease, OrderDecision
 from shared.models.order import Order
+from shared.models.returns import CreditMemo, Refund, ReturnAuthorization, ReturnReceipt
+from shared.models.shipping import ChannelFulfillment, Invoice, Shipment, ShipmentProgress
 
 SCHEMA_VERSION = "1.0"
 # Fixed namespace so ids stay stable across deploys and regions.
@@ -100,6 +102,19 @@ def stock_metadata(detail_type: str, *, dedupe_key: str, system: str, facility: 
         occurred_at=datetime.now(UTC),
         source=source,
     )
+
+
+OrderDataT = TypeVar("OrderDataT", bound=BaseModel)
+
+
+class EnvelopeOfOrder(EventEnvelope[OrderDataT], Generic[OrderDataT]):
+    """An event whose data names its order (``data.order_key``): ids derived from it, as ``metadata_for``."""
+
+    @classmethod
+    def about(cls, data: OrderDataT, *, dedupe_key: str, source: str) -> Self:
+        order_key: str = getattr(data, "order_key")  # noqa: B009 - every data model of these events has it
+        metadata = metadata_for(cls.detail_type, dedupe_key=dedupe_key, order_key=order_key, source=source)
+        return cls(metadata=metadata, data=data)
 
 
 class OrderAccepted(EventEnvelope[OrderDecision]):
@@ -179,6 +194,46 @@ class OversellPrevented(EventEnvelope[OversellPrevention]):
     detail_type: ClassVar[str] = "OversellPrevented"
 
 
+class ShipmentDispatched(EnvelopeOfOrder[Shipment]):
+    """Goods left a facility for an order, with carrier, tracking, packages and lines (WMS or 3PL)."""
+
+    detail_type: ClassVar[str] = "ShipmentDispatched"
+
+
+class ShipmentProgressed(EnvelopeOfOrder[ShipmentProgress]):
+    """A step around dispatch: picked, packed (WMS), in transit, delivered (carrier)."""
+
+    detail_type: ClassVar[str] = "ShipmentProgressed"
+
+
+class OrderInvoiced(EnvelopeOfOrder[Invoice]):
+    """The ERP recorded a shipment's item fulfillment and invoice. The channel may now hear "shipped"."""
+
+    detail_type: ClassVar[str] = "OrderInvoiced"
+
+
+class ChannelFulfilled(EnvelopeOfOrder[ChannelFulfillment]):
+    detail_type: ClassVar[str] = "ChannelFulfilled"
+
+
+class ReturnAuthorized(EnvelopeOfOrder[ReturnAuthorization]):
+    detail_type: ClassVar[str] = "ReturnAuthorized"
+
+
+class ReturnReceived(EnvelopeOfOrder[ReturnReceipt]):
+    """The warehouse received returned units, each with its condition and restock or scrap decision."""
+
+    detail_type: ClassVar[str] = "ReturnReceived"
+
+
+class CreditMemoIssued(EnvelopeOfOrder[CreditMemo]):
+    detail_type: ClassVar[str] = "CreditMemoIssued"
+
+
+class RefundIssued(EnvelopeOfOrder[Refund]):
+    detail_type: ClassVar[str] = "RefundIssued"
+
+
 # Every contract published on the bus, by detail-type: the schema export and its drift test iterate this.
 CONTRACTS: dict[str, type[EventEnvelope[Any]]] = {
     model.detail_type: model
@@ -196,6 +251,14 @@ CONTRACTS: dict[str, type[EventEnvelope[Any]]] = {
         InventoryAdjusted,
         AvailabilityPublished,
         OversellPrevented,
+        ShipmentDispatched,
+        ShipmentProgressed,
+        OrderInvoiced,
+        ChannelFulfilled,
+        ReturnAuthorized,
+        ReturnReceived,
+        CreditMemoIssued,
+        RefundIssued,
     )
 }
 

@@ -98,3 +98,10 @@ class Order(_Model):
     def key(self) -> str:
         """One order, whichever topic or delivery carried it."""
         return f"{self.channel.value}:{self.store}:{self.external_id}"
+
+
+def split_order_key(order_key: str) -> tuple[Channel, str, str]:
+    """``channel:store:external_id`` back into its parts (a store may hold a colon; a channel id does not)."""
+    channel, rest = order_key.split(":", 1)
+    store, external_id = rest.rsplit(":", 1)
+    return Channel(channel), store, external_id
