@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from infra.assets import ROOT
 from shared.channels.registry import API_PLATFORMS, adapter_for, platforms
 from shared.models.inventory import InventoryPolicy
+from shared.models.returns import ReturnPolicy
+from shared.models.shipping import ShippingPolicy
 from shared.models.rules import OrderRules, RoutingRules, Warehouse
 
 EnvName = Literal["dev", "staging", "prod"]
@@ -61,6 +63,10 @@ class EnvConfig(BaseModel):
     inventory: InventoryPolicy = Field(default_factory=InventoryPolicy)
     # How often each channel's sync sweeps for held increases and writes that failed.
     availability_sweep_minutes: int = Field(default=1, ge=1)
+    # Shipment-to-invoice: invoice before the channel hears "shipped", and how shipments wait out the ERP.
+    shipping: ShippingPolicy = Field(default_factory=ShippingPolicy)
+    # Return-to-credit: the return window, reason codes and credit per received condition.
+    returns: ReturnPolicy = Field(default_factory=ReturnPolicy)
 
     @model_validator(mode="after")
     def _check(self) -> EnvConfig:

@@ -59,6 +59,9 @@ class CrossdockStack(Stack):
         webhooks = WebhookApi(self, "Webhooks", config=config, intake=intake)
 
         orders = OrdersTable(self, "Orders", config=config)
+        # WMS and carrier webhooks name orders by the references we gave out: the intake reads them back.
+        intake.add_environment("ORDERS_TABLE_NAME", orders.table.table_name)
+        orders.grant(intake)
         connections = Connections(self, "Connections", config=config)
         recorder = Consumer(
             self,

@@ -3,11 +3,14 @@
 - A retryable error returns the record to the queue (partial batch response); after maxReceiveCount SQS
   moves it to the DLQ.
 - A permanent error goes to the DLQ at once, with its reason, and is not retried.
+- With ``waiting``, a retryable error sends the record back to its queue with a growing delay instead
+  (``shared.waiting``): work that must wait out an outage never reaches the DLQ because of it.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -18,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.errors import CrossdockError
 from shared.observability import logger
+from shared.waiting import Waiting
 
 
 class DeadLetters(Protocol):
@@ -29,6 +33,7 @@ def consume(
     context: LambdaContext,
     handle: Callable[[str], None],
     dead_letters: DeadLetters,
+    waiting: Waiting | None = None,
 ) -> PartialItemFailureResponse:
     """``handle`` gets each record's body; raise a ``CrossdockError`` to say how it failed."""
 
@@ -46,6 +51,9 @@ def consume(
                 receive_count=record.attributes.approximate_receive_count,
             )
             if error.retryable:
+                if waiting is not None and waiting.wait(record.body, _attributes(record), time.time()):
+                    logger.info("record waiting for a downstream system", message_id=record.message_id)
+                    return
                 raise
             dead_letter(record.body, record.event_source_arn, error, dead_letters)
 
@@ -58,6 +66,14 @@ def dead_letter(body: str, event_source_arn: str, error: CrossdockError, dead_le
     """Send a record no retry can fix to the DLQ at once, with its reason and correlation id."""
     source_queue = event_source_arn.rsplit(":", 1)[-1]
     dead_letters.send(body, error, source_queue=source_queue, correlation_id=_correlation_id(body))
+
+
+def _attributes(record: SQSRecord) -> dict[str, str]:
+    return {
+        name: value.string_value
+        for name, value in record.message_attributes.items()
+        if value is not None and value.string_value is not None
+    }
 
 
 def _correlation_id(body: str) -> str | None:

@@ -57,6 +57,13 @@ class NotFound(PermanentError):
     status_code = 404
 
 
+class Unprocessable(PermanentError):
+    """Well-formed, but the business rules refuse it (e.g. a return of more than shipped)."""
+
+    error_class = ErrorClass.VALIDATION
+    status_code = 422
+
+
 class PayloadTooLarge(PermanentError):
     error_class = ErrorClass.VALIDATION
     status_code = 413

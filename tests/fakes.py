@@ -23,7 +23,7 @@ from shared.models.lifecycle import Allocation, ChannelOrderRef, ChannelStatus, 
 from shared.models.money import Money
 from shared.models.order import Order
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
-from shared.models.returns import CreditedLine, ReturnLine, ReturnReceipt
+from shared.models.returns import CreditedLine, ReturnAuthorization, ReturnLine, ReturnReceipt
 from shared.models.shipping import Shipment
 from shared.wms.ports import WmsCancelOutcome, WmsOrder
 
@@ -108,6 +108,39 @@ class FakeOrderStore:
         self.statuses: dict[str, OrderStatus] = {}
         self.entries: dict[str, list[TimelineEntry]] = {}
         self.cancel_requests: set[str] = set()
+        self.references: dict[str, str] = {}
+        self.shipped: dict[str, dict[str, Shipment]] = {}
+        self.rmas: dict[str, dict[str, ReturnAuthorization]] = {}
+
+    def remember_reference(self, reference: str, order_key: str) -> None:
+        self.references[reference] = order_key
+
+    def order_for(self, reference: str) -> str | None:
+        return self.references.get(reference)
+
+    def record_shipment(self, shipment: Shipment) -> bool:
+        shipments = self.shipped.setdefault(shipment.order_key, {})
+        if shipment.shipment_id in shipments:
+            return False
+        shipments[shipment.shipment_id] = shipment
+        return True
+
+    def shipments(self, order_key: str) -> list[Shipment]:
+        return list(self.shipped.get(order_key, {}).values())
+
+    def save_return(self, authorization: ReturnAuthorization, known: int) -> bool:
+        rmas = self.rmas.setdefault(authorization.order_key, {})
+        if authorization.rma_number in rmas or len(rmas) != known:
+            return False
+        rmas[authorization.rma_number] = authorization
+        self.references[authorization.rma_number] = authorization.order_key
+        return True
+
+    def complete_return(self, authorization: ReturnAuthorization) -> None:
+        self.rmas[authorization.order_key][authorization.rma_number] = authorization
+
+    def returns(self, order_key: str) -> list[ReturnAuthorization]:
+        return list(self.rmas.get(order_key, {}).values())
 
     def request_cancel(self, order_key: str, at: dt.datetime) -> None:
         self.cancel_requests.add(order_key)

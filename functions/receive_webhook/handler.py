@@ -11,6 +11,7 @@ from functions.receive_webhook.env import IntakeEnv
 from functions.receive_webhook.logic import Handshake, IntakeDeps, receive_webhook
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.idempotency import dynamodb_persistence
+from shared.aws.order_store import DynamoOrderStore
 from shared.aws.secrets import SecretsManagerWebhookSecrets
 from shared.env import load_env
 from shared.http import handle_errors, json_response, webhook_request
@@ -25,6 +26,7 @@ def deps() -> IntakeDeps:
         secrets=SecretsManagerWebhookSecrets(env.WEBHOOK_SECRET_PREFIX, max_age_seconds=env.SECRETS_MAX_AGE_SECONDS),
         publisher=EventBridgePublisher(env.EVENT_BUS_NAME),
         persistence=dynamodb_persistence(env.IDEMPOTENCY_TABLE_NAME),
+        references=DynamoOrderStore(env.ORDERS_TABLE_NAME),
         dedupe_windows=env.DEDUPE_WINDOW_SECONDS,
         max_body_bytes=env.MAX_BODY_BYTES,
     )

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from shared.channels.base import WebhookRequest
+from shared.channels.base import Delivery, OrderBound, OrderReferences, WebhookRequest
 from shared.channels.registry import adapter_for
 from shared.errors import Conflict, DownstreamUnavailable, PayloadTooLarge
 from shared.models.events import EventEnvelope
@@ -37,7 +37,7 @@ class Ack(BaseModel):
 
 
 class Handshake(BaseModel):
-    """A platform's setup call, answered 200 with no event."""
+    """A platform's setup call, or a delivery about an order that is not ours: answered 200 with no event."""
 
     reply: dict[str, Any]
 
@@ -50,6 +50,8 @@ class IntakeDeps:
     secrets: SecretSource
     publisher: EventPublisher
     persistence: BasePersistenceLayer
+    # Resolves the references we gave other systems (a WMS reference id, an RMA number) to orders.
+    references: OrderReferences | None = None
     dedupe_windows: Mapping[str, int] = field(default_factory=dict)
     max_body_bytes: int = 2 * 1024 * 1024
     _publishers: dict[str, tuple[Publish, IdempotencyConfig]] = field(default_factory=dict, repr=False)
@@ -87,7 +89,16 @@ def receive_webhook(
         logger.info("webhook handshake", platform=platform)
         return Handshake(reply=reply)
     adapter.verify(request, deps.secrets.for_platform(platform))
-    delivery = adapter.parse(request)
+    parsed = adapter.parse(request)
+    if isinstance(parsed, OrderBound):
+        order_key = _order_for(parsed, deps)
+        if order_key is None:
+            # A WMS ships orders from other sources too: a 4xx would make it retry, then disable the hook.
+            logger.info("webhook ignored: not a crossdock order", platform=platform, topic=parsed.topic)
+            return Handshake(reply={"ignored": "not a Crossdock order", "reference": parsed.reference})
+        delivery = Delivery(dedupe_key=parsed.dedupe_key, event=parsed.build(order_key), topic=parsed.topic)
+    else:
+        delivery = parsed
     logger.append_keys(platform=platform, topic=delivery.topic, event_id=delivery.event.metadata.event_id)
     logger.set_correlation_id(delivery.event.metadata.correlation_id)
 
@@ -102,6 +113,12 @@ def receive_webhook(
         raise DownstreamUnavailable("idempotency store unavailable") from error
     logger.info("webhook accepted", duplicate=ack.duplicate, detail_type=ack.detail_type)
     return ack
+
+
+def _order_for(parsed: OrderBound, deps: IntakeDeps) -> str | None:
+    if deps.references is None:
+        raise DownstreamUnavailable("order references are not configured")
+    return deps.references.order_for(parsed.reference)
 
 
 def _publish(*, idempotency: dict[str, str], event: EventEnvelope[Any], publisher: EventPublisher) -> Ack:

@@ -9,20 +9,30 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from shared.models.events import (
+    ChannelFulfilled,
     ChannelOrderNotified,
     ChannelStatusUpdated,
+    CreditMemoIssued,
+    EnvelopeOfOrder,
     EventEnvelope,
     FulfillmentReleased,
     OrderAccepted,
     OrderCancelled,
     OrderEvent,
     OrderHeld,
+    OrderInvoiced,
     OrderReceived,
     OrderRejected,
     OversellPrevented,
+    RefundIssued,
+    ReturnAuthorized,
+    ReturnReceived,
+    ShipmentDispatched,
+    ShipmentProgressed,
 )
 from shared.models.lifecycle import OrderDecision
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
+from shared.models.shipping import Shipment
 from shared.observability import logger
 
 INTAKE = "crossdock.intake"
@@ -36,6 +46,9 @@ _STATUS: dict[tuple[type[EventEnvelope[Any]], bool], OrderStatus] = {
     (OrderRejected, False): OrderStatus.REJECTED,
     (FulfillmentReleased, False): OrderStatus.RELEASED,
     (OrderCancelled, False): OrderStatus.CANCELLED,
+    (ShipmentDispatched, True): OrderStatus.SHIPPED,
+    (OrderInvoiced, False): OrderStatus.INVOICED,
+    (ChannelFulfilled, False): OrderStatus.FULFILLED,
 }
 
 
@@ -47,6 +60,8 @@ class OrderStore(Protocol):
     def append(self, entry: TimelineEntry) -> bool: ...
 
     def get(self, order_key: str) -> OrderState | None: ...
+
+    def record_shipment(self, shipment: Shipment) -> bool: ...
 
 
 def record_event(event: EventEnvelope[Any], store: OrderStore) -> bool:
@@ -69,6 +84,8 @@ def record_event(event: EventEnvelope[Any], store: OrderStore) -> bool:
                 last_event_id=meta.event_id,
             )
         )
+    if isinstance(event, ShipmentDispatched):
+        store.record_shipment(event.data)  # what shipped, for the returns API's checks
     status = _STATUS.get((type(event), from_channel))
     status_moved = store.advance_status(order_key, status, meta.occurred_at) if status is not None else False
     # The timeline keeps every event, stale ones too: it is the record of what arrived.
@@ -101,6 +118,9 @@ def order_key_of(event: EventEnvelope[Any]) -> str:
         return event.data.key
     if isinstance(event, ChannelStatusUpdated | OversellPrevented):
         return event.data.order_key
+    if isinstance(event, EnvelopeOfOrder):
+        order_key: str = event.data.order_key
+        return order_key
     raise TypeError(f"not an order event: {event.detail_type}")
 
 
@@ -130,4 +150,76 @@ def ids_of(event: EventEnvelope[Any]) -> dict[str, str]:
         ids.update(channel_order_id=event.data.external_id, channel_status=event.data.status.value)
     elif isinstance(event, OversellPrevented):
         ids["short_skus"] = ",".join(sorted({s.sku for s in event.data.shortages}))
+    else:
+        ids.update(_after_sale_ids(event))
     return ids
+
+
+def _after_sale_ids(event: EventEnvelope[Any]) -> dict[str, str]:
+    """Shipment and return hops: the ids to find them in the WMS, the ERP and the channel."""
+    if isinstance(event, ShipmentDispatched):
+        shipment = event.data
+        return {
+            "shipment_id": shipment.shipment_id,
+            "carrier": shipment.carrier,
+            "tracking_numbers": ",".join(shipment.tracking_numbers),
+            "skus": _quantities(shipment.quantities()),
+        }
+    if isinstance(event, ShipmentProgressed):
+        progress = event.data
+        ids = {"milestone": progress.milestone.value, "reported_by": progress.reported_by}
+        ids.update(
+            {
+                k: v
+                for k, v in (("shipment_id", progress.shipment_id), ("tracking_number", progress.tracking_number))
+                if v
+            }
+        )
+        return ids
+    if isinstance(event, OrderInvoiced):
+        invoice = event.data
+        ids = {
+            "shipment_id": invoice.shipment.shipment_id,
+            "erp_fulfillment_id": invoice.erp_fulfillment_id,
+            "erp_invoice_id": invoice.erp_invoice_id,
+        }
+        if invoice.amount is not None:
+            ids["amount"] = f"{invoice.amount.amount} {invoice.amount.currency}"
+        return ids
+    if isinstance(event, ChannelFulfilled):
+        ids = {"shipment_id": event.data.shipment_id, "tracking_numbers": ",".join(event.data.tracking_numbers)}
+        if event.data.channel_fulfillment_id:
+            ids["channel_fulfillment_id"] = event.data.channel_fulfillment_id
+        return ids
+    if isinstance(event, ReturnAuthorized):
+        rma = event.data
+        quantities = {line.sku: line.quantity for line in rma.lines}
+        return {
+            "rma_number": rma.rma_number,
+            "erp_return_authorization_id": rma.erp_return_authorization_id or "",
+            "skus": _quantities(quantities),
+        }
+    if isinstance(event, ReturnReceived):
+        receipt = event.data
+        dispositions = ",".join(
+            f"{line.sku}:{line.quantity}:{line.condition.value}:{line.disposition.value}" for line in receipt.lines
+        )
+        return {"rma_number": receipt.rma_number, "receipt_id": receipt.receipt_id, "lines": dispositions}
+    if isinstance(event, CreditMemoIssued):
+        memo = event.data
+        return {
+            "rma_number": memo.rma_number,
+            "erp_credit_memo_id": memo.erp_credit_memo_id,
+            "amount": f"{memo.amount.amount} {memo.amount.currency}",
+        }
+    if isinstance(event, RefundIssued):
+        refund = event.data
+        ids = {"rma_number": refund.rma_number, "amount": f"{refund.amount.amount} {refund.amount.currency}"}
+        if refund.channel_refund_id:
+            ids["channel_refund_id"] = refund.channel_refund_id
+        return ids
+    return {}
+
+
+def _quantities(quantities: dict[str, int]) -> str:
+    return ",".join(f"{sku}:{quantity}" for sku, quantity in sorted(quantities.items()))

@@ -19,6 +19,8 @@ SOURCE = "crossdock.fulfillment"
 class OrderStates(Protocol):
     def get(self, order_key: str) -> OrderState | None: ...
 
+    def remember_reference(self, reference: str, order_key: str) -> None: ...
+
 
 @dataclass
 class ReleaseDeps:
@@ -43,6 +45,8 @@ def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[Fulfill
             ship_to=order.shipping_address,
             order_number=order.order_number,
         )
+        # Before the WMS has it: its shipment webhooks name the order by this reference only.
+        deps.states.remember_reference(request.reference_id, order.key)
         wms_order = deps.wms.release(request)
         if _cancelling(order.key, deps):
             # The channel cancelled while we released: withdraw it; the cancellation has its own record.

@@ -132,7 +132,7 @@ class OrderJourney(Construct):
         orders.grant(validate.function)
         inventory.grant(validate.function)  # reservations
         orders.grant(update.function)
-        orders.grant(release.function)
+        orders.grant(release.function, write=True)  # the reference → order map
         orders.grant(cancel.function, write=True)
 
         self._reconciliation(config, factory, bus, orders, connections, common)

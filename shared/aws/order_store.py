@@ -1,6 +1,8 @@
-"""Orders table: one ``STATE`` item per order and one item per timeline entry.
+"""Orders table: one ``STATE`` item per order, one item per timeline entry, shipment and return authorization.
 
-Keys: ``pk = ORDER#<channel>:<store>:<external id>``; ``sk = STATE`` or ``TL#<event id>`` (read back in time order).
+Keys: ``pk = ORDER#<channel>:<store>:<external id>``; ``sk = STATE``, ``TL#<event id>`` (read back in time order),
+``SHIP#<shipment id>``, ``RMA#<rma number>`` or ``RETURNS`` (the count of RMAs, which serialises authorizations).
+References we give other systems (a WMS reference id, an RMA number) map back to the order: ``pk = REF#<ref>``.
 The ``by_external_id`` index (``channel_external = <channel>#<external id>``) finds an order without its store.
 Every write is conditional, so redelivered or out-of-order events change nothing they should not.
 """
@@ -16,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared.aws import clients
 from shared.errors import DownstreamUnavailable
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
+from shared.models.returns import ReturnAuthorization
+from shared.models.shipping import Shipment
 
 INDEX = "by_external_id"
 
@@ -65,6 +69,17 @@ class DynamoOrderStore:
             names={},
         )
 
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        try:
+            self._client().put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if _conditional(error):
+                return False
+            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
+        except BotoCoreError as error:
+            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
+        return True
+
     def append(self, entry: TimelineEntry) -> bool:
         """Append once per event id: a redelivered event adds nothing."""
         item = {
@@ -77,17 +92,101 @@ class DynamoOrderStore:
             "system": {"S": entry.system},
             "ids": {"M": {k: {"S": v} for k, v in entry.ids.items()}},
         }
+        return self._put_new(item)
+
+    def remember_reference(self, reference: str, order_key: str) -> None:
+        """Map a reference we are about to give another system back to the order (written before it is given)."""
+        item = {"pk": {"S": f"REF#{reference}"}, "sk": {"S": "REF"}, "order_key": {"S": order_key}}
+        self._call("put_item", Item=item)
+
+    def record_shipment(self, shipment: Shipment) -> bool:
+        """Keep what shipped (the returns API checks against it); once per shipment id."""
+        item = {
+            "pk": {"S": f"ORDER#{shipment.order_key}"},
+            "sk": {"S": f"SHIP#{shipment.shipment_id}"},
+            "data": {"S": shipment.model_dump_json()},
+        }
+        return self._put_new(item)
+
+    def save_return(self, authorization: ReturnAuthorization, known: int) -> bool:
+        """Save an RMA if the order still has ``known`` RMAs: two authorizations racing cannot both pass the
+        quantity check. False when another RMA landed first (re-read and check again) or this one exists."""
+        pk = {"S": f"ORDER#{authorization.order_key}"}
+        writes = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "pk": pk,
+                        "sk": {"S": f"RMA#{authorization.rma_number}"},
+                        "data": {"S": authorization.model_dump_json()},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"pk": pk, "sk": {"S": "RETURNS"}},
+                    "UpdateExpression": "SET rma_count = :next",
+                    "ConditionExpression": "attribute_not_exists(rma_count) AND :known = :zero OR rma_count = :known",
+                    "ExpressionAttributeValues": {
+                        ":next": {"N": str(known + 1)},
+                        ":known": {"N": str(known)},
+                        ":zero": {"N": "0"},
+                    },
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "pk": {"S": f"REF#{authorization.rma_number}"},
+                        "sk": {"S": "REF"},
+                        "order_key": {"S": authorization.order_key},
+                    },
+                }
+            },
+        ]
         try:
-            self._client().put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._client().transact_write_items(TransactItems=writes)
         except ClientError as error:
-            if _conditional(error):
+            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
                 return False
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         except BotoCoreError as error:
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         return True
 
+    def complete_return(self, authorization: ReturnAuthorization) -> None:
+        """Store the RMA with its ERP id, once the ERP made it (same RMA, same lines: only the id is new)."""
+        self._update_item(
+            {"pk": {"S": f"ORDER#{authorization.order_key}"}, "sk": {"S": f"RMA#{authorization.rma_number}"}},
+            "SET #data = :data",
+            {":data": {"S": authorization.model_dump_json()}},
+            {"#data": "data"},
+        )
+
     # -- reads ----------------------------------------------------------------------------------------------
+    def order_for(self, reference: str) -> str | None:
+        key = {"pk": {"S": f"REF#{reference}"}, "sk": {"S": "REF"}}
+        item = self._call("get_item", Key=key, ConsistentRead=True).get("Item")
+        return item["order_key"]["S"] if item else None
+
+    def shipments(self, order_key: str) -> list[Shipment]:
+        return [Shipment.model_validate_json(item["data"]["S"]) for item in self._children(order_key, "SHIP#")]
+
+    def returns(self, order_key: str) -> list[ReturnAuthorization]:
+        items = self._children(order_key, "RMA#")
+        return [ReturnAuthorization.model_validate_json(item["data"]["S"]) for item in items]
+
+    def _children(self, order_key: str, prefix: str) -> list[dict[str, Any]]:
+        return self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_key}"}, ":prefix": {"S": prefix}},
+            ConsistentRead=True,
+        )
+
     def get(self, order_key: str) -> OrderState | None:
         item = self._call("get_item", Key=_key(order_key), ConsistentRead=True).get("Item")
         return _state(item) if item else None
@@ -130,6 +229,15 @@ class DynamoOrderStore:
         except BotoCoreError as error:
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         return True
+
+    def _update_item(self, key: dict[str, Any], expression: str, values: dict[str, Any], names: dict[str, str]) -> None:
+        self._call(
+            "update_item",
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+            ExpressionAttributeNames=names,
+        )
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -43,6 +43,26 @@ class RefundRequest:
     amount: Money
     lines: tuple[ShippedLine, ...]
     note: str = ""
+
+
+@dataclass(frozen=True)
+class OrderBound:
+    """A verified delivery about an order known only by a reference Crossdock gave another system.
+
+    A WMS names the order by the release's reference id, a return by its RMA number, a carrier by the reference
+    the tracking was registered with. The intake looks the reference up (``OrderReferences``) and calls
+    ``build`` with the order key; a reference Crossdock never gave out is acknowledged and ignored.
+    """
+
+    dedupe_key: str
+    topic: str
+    reference: str
+    build: Callable[[str], EventEnvelope[Any]]
+
+
+class OrderReferences(Protocol):
+    def order_for(self, reference: str) -> str | None:
+        """The order key behind a reference we gave out (a WMS reference id, an RMA number), if any."""
 
 
 class ChannelApi(Protocol):
@@ -86,8 +106,8 @@ class WebhookAdapter(Protocol):
     def verify(self, request: WebhookRequest, secrets: Sequence[bytes]) -> None:
         """Raise ``Unauthorized`` unless one of ``secrets`` signed the request."""
 
-    def parse(self, request: WebhookRequest) -> Delivery:
-        """Map a verified request.
+    def parse(self, request: WebhookRequest) -> Delivery | OrderBound:
+        """Map a verified request (``OrderBound`` when the order is named by one of our references).
 
         Raise ``NotFound`` for a topic we do not take, ``ValidationFailed`` for a bad body.
         """

@@ -1,7 +1,8 @@
 """An order's recorded state and its timeline: what happened, when, in which system, with which ids.
 
 Two things move independently: the order's *version* (the platform's ``updated_at``; only newer content is
-applied) and its *status* in our journey (only moves forward: received → decided → released → cancelled).
+applied) and its *status* in our journey (only moves forward: received → decided → released → shipped → invoiced
+→ fulfilled, or cancelled). Returns do not move it: an order can have several, each on the timeline.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"
     ACCEPTED = "accepted"
     RELEASED = "released"
+    SHIPPED = "shipped"  # at least one shipment left a warehouse
+    INVOICED = "invoiced"  # the ERP invoiced at least one shipment
+    FULFILLED = "fulfilled"  # the channel shows at least one shipment
     CANCELLED = "cancelled"
 
     @property
     def rank(self) -> int:
         """Statuses only move to a higher rank; a late or repeated event can never move one back."""
-        return {"received": 1, "held": 2, "rejected": 2, "accepted": 3, "released": 4, "cancelled": 9}[self.value]
+        ranks = {"received": 1, "held": 2, "rejected": 2, "accepted": 3, "released": 4}
+        ranks.update(shipped=5, invoiced=6, fulfilled=7, cancelled=9)
+        return ranks[self.value]
 
 
 class OrderVersion(BaseModel):

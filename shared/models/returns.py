@@ -53,7 +53,24 @@ class ReturnAuthorization(_Model):
     lines: tuple[ReturnLine, ...]
     authorized_at: AwareDatetime
     expires_at: AwareDatetime
-    erp_return_authorization_id: str
+    # None while the ERP has not made it yet: the RMA is saved first, so two requests cannot both pass the check.
+    erp_return_authorization_id: str | None = None
+
+
+class ReturnPolicy(_Model):
+    """Per environment: how long after shipping a return is accepted, why, and what each condition is credited."""
+
+    window_days: int = Field(default=30, ge=1, le=3650)
+    reason_codes: tuple[ReasonCode, ...] = ("damaged", "defective", "wrong_item", "not_needed", "other")
+    # Percent of the line's price credited per received condition; a condition not listed is credited in full.
+    credit_percent: dict[str, int] = Field(default_factory=lambda: {"new": 100, "opened": 100, "damaged": 50})
+
+    @model_validator(mode="after")
+    def _check(self) -> ReturnPolicy:
+        unknown = set(self.credit_percent) - {c.value for c in Condition}
+        if unknown or any(not 0 <= p <= 100 for p in self.credit_percent.values()):
+            raise ValueError("credit_percent maps new/opened/damaged to 0..100")
+        return self
 
 
 class Condition(StrEnum):

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt, m
 
 from shared.models.money import Money
 from shared.models.order import Channel
+from shared.waiting import WaitPolicy
 
 Sku = Annotated[str, Field(min_length=1, max_length=128)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -97,6 +98,14 @@ class Invoice(_Model):
     erp_fulfillment_id: str
     erp_invoice_id: str
     amount: Money | None = None
+
+
+class ShippingPolicy(_Model):
+    """Per environment: whether the channel waits for the ERP invoice, and how a shipment waits out the ERP."""
+
+    # On by default: the channel never says "shipped" for something the books have not invoiced.
+    invoice_before_fulfil: bool = True
+    erp_wait: WaitPolicy = Field(default_factory=WaitPolicy)
 
 
 class ChannelFulfillment(_Model):

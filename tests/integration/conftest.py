@@ -75,6 +75,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             )
         monkeypatch.setenv("EVENT_BUS_NAME", BUS)
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "idempotency")
+        boto3.client("dynamodb").create_table(
+            TableName="orders",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv("ORDERS_TABLE_NAME", "orders")
         monkeypatch.setenv("WEBHOOK_SECRET_PREFIX", SECRET_PREFIX)
         windows = {platform: hours * 3600 for platform, hours in DEDUPE_WINDOW_HOURS.items()}
         monkeypatch.setenv("DEDUPE_WINDOW_SECONDS", json.dumps(windows))

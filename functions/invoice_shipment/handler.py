@@ -1,0 +1,46 @@
+"""ShipmentDispatched consumer: record the shipment in the ERP. Wiring only; see ``logic``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.invoice_shipment.env import InvoiceShipmentEnv
+from functions.invoice_shipment.logic import InvoiceDeps, invoice_shipment
+from shared.aws.connections import SecretsManagerConnections
+from shared.aws.dead_letters import SqsDeadLetters
+from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.requeue import SqsRequeue
+from shared.connections import Connected
+from shared.consumer import consume
+from shared.env import load_env
+from shared.erp.netsuite import NetSuiteErp
+from shared.models.bus import parse_event
+from shared.models.events import ShipmentDispatched
+from shared.observability import logger
+from shared.waiting import Waiting
+
+
+@functools.cache
+def env() -> InvoiceShipmentEnv:
+    return load_env(InvoiceShipmentEnv)
+
+
+@functools.cache
+def erp() -> Connected[NetSuiteErp]:
+    return Connected(SecretsManagerConnections(env().CONNECTION_PREFIX), "netsuite", NetSuiteErp)
+
+
+def handle(body: str) -> None:
+    deps = InvoiceDeps(erp=erp()(), publisher=EventBridgePublisher(env().EVENT_BUS_NAME))
+    invoice_shipment(parse_event(body, ShipmentDispatched), deps)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    settings = env()
+    waiting = Waiting(SqsRequeue(settings.BUFFER_URL), settings.WAIT_POLICY)
+    return consume(event, context, handle, SqsDeadLetters(settings.DLQ_URL), waiting)
