@@ -11,8 +11,8 @@ from infra.assets import ROOT
 from shared.channels.registry import API_PLATFORMS, adapter_for, platforms
 from shared.models.inventory import InventoryPolicy
 from shared.models.returns import ReturnPolicy
-from shared.models.shipping import ShippingPolicy
 from shared.models.rules import OrderRules, RoutingRules, Warehouse
+from shared.models.shipping import ShippingPolicy
 
 EnvName = Literal["dev", "staging", "prod"]
 # The values CloudWatch Logs accepts for retention.

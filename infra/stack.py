@@ -9,6 +9,7 @@ from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.components.after_sale import AfterSale
 from infra.components.availability import Availability
 from infra.components.connections import Connections
 from infra.components.consumer import Consumer
@@ -90,6 +91,17 @@ class CrossdockStack(Stack):
             api=webhooks,
             inventory=inventory,
         )
+        AfterSale(
+            self,
+            "AfterSale",
+            config=config,
+            factory=factory,
+            bus=backbone.bus,
+            orders=orders,
+            connections=connections,
+            monitoring=monitoring,
+            api=webhooks,
+        )
         Availability(
             self,
             "Availability",
@@ -111,3 +123,4 @@ class CrossdockStack(Stack):
         CfnOutput(self, "WebhookSecretPrefix", value=secrets.prefix)
         CfnOutput(self, "ConnectionSecretPrefix", value=connections.prefix)
         CfnOutput(self, "OrderApiUrl", value=f"{webhooks.api.api_endpoint}/v1/orders")
+        CfnOutput(self, "ReturnsApiUrl", value=f"{webhooks.api.api_endpoint}/v1/returns")

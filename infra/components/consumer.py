@@ -1,6 +1,7 @@
 """An event consumer: rule on the bus → queue (with DLQ and alarms) → function, with partial batch failures.
 
-The function gets ``DLQ_URL`` so that a record no retry can fix goes to the DLQ at once, with its reason.
+The function gets ``DLQ_URL`` so that a record no retry can fix goes to the DLQ at once, with its reason, and with
+``waits`` its own ``BUFFER_URL``, to wait out a downstream outage there instead of in the DLQ.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Consumer(Construct):
         timeout_seconds: int = 30,
         batch_size: int = 10,
         batching_window_seconds: int = 1,
+        waits: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = Duration.seconds(timeout_seconds)
@@ -46,6 +48,10 @@ class Consumer(Construct):
             environment={**environment, "DLQ_URL": self.buffer.dlq.queue_url},
         )
         self.buffer.dlq.grant_send_messages(self.function)
+        if waits:
+            # Work that waits out an outage goes back to its own queue with a delay (shared.waiting).
+            self.function.add_environment("BUFFER_URL", self.buffer.queue.queue_url)
+            self.buffer.queue.grant_send_messages(self.function)
         self._bus = bus
         self.rule = self.also_on("", pattern)
         self.function.add_event_source(

@@ -73,11 +73,13 @@ class WebhookApi(Construct):
                 "(a REQUEST authorizer gets no body). Unsigned requests get 401.",
             )
 
-    def add_iam_route(self, path: str, function: lambda_.IFunction) -> None:
-        """A GET for our own people and tools: SigV4-signed by an IAM principal allowed execute-api:Invoke."""
+    def add_iam_route(
+        self, path: str, function: lambda_.IFunction, method: apigwv2.HttpMethod = apigwv2.HttpMethod.GET
+    ) -> None:
+        """A route for our own people and tools: SigV4-signed by an IAM principal allowed execute-api:Invoke."""
         self.api.add_routes(
             path=path,
-            methods=[apigwv2.HttpMethod.GET],
+            methods=[method],
             integration=integrations.HttpLambdaIntegration(f"{function.node.id}Integration", function),
             authorizer=authorizers.HttpIamAuthorizer(),
         )
