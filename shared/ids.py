@@ -30,6 +30,8 @@ _SAFE_ID: Final = re.compile(r"[A-Za-z0-9-]")
 _SAFE_CHANNEL: Final = re.compile(r"[A-Za-z0-9_]")
 # Leaves room under the 255 characters NetSuite's text fields hold for the channel and store parts.
 _MAX_ID_PART: Final = 200
+# Suffixes (a warehouse, "ship" + a shipment id) share what the id part leaves: 255 - 200 - the channel and hash.
+_MAX_SUFFIX_PART: Final = 20
 
 
 def erp_external_id(order_key: str) -> str:
@@ -41,8 +43,17 @@ def erp_external_id(order_key: str) -> str:
 
 
 def safe_ref(order_key: str, *suffix: str) -> str:
-    """``erp_external_id`` plus escaped suffixes, e.g. the WMS reference id of one (order, warehouse)."""
-    return "-".join([erp_external_id(order_key), *(_escape(part, _SAFE_ID) for part in suffix)])
+    """``erp_external_id`` plus escaped suffixes, e.g. the WMS reference id of one (order, warehouse).
+
+    A suffix too long once escaped (a partner's shipment or receipt id) is hashed like an over-long order id, so
+    the whole id stays within NetSuite's 255 characters.
+    """
+    return "-".join([erp_external_id(order_key), *(_suffix_part(part) for part in suffix)])
+
+
+def _suffix_part(value: str) -> str:
+    escaped = _escape(value, _SAFE_ID)
+    return escaped if len(escaped) <= _MAX_SUFFIX_PART else "_h" + hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
 def customer_external_id(channel: str, store: str, customer_id: str) -> str:

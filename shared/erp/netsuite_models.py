@@ -146,7 +146,9 @@ class Item(_Model):
 
 class SalesOrderLine(_Model):
     line: int
+    item: Ref | None = None
     quantity: Decimal = Decimal(0)
+    rate: Decimal | None = None
     quantity_fulfilled: Decimal = Decimal(0)
     quantity_billed: Decimal = Decimal(0)
     is_closed: bool = False
@@ -157,6 +159,7 @@ class SalesOrder(_Model):
     external_id: str
     tran_id: str | None = None
     order_status: Ref
+    currency: Ref | None = None
     item: Sublist[SalesOrderLine] = Field(default_factory=Sublist[SalesOrderLine])
 
     @property
@@ -185,3 +188,36 @@ class SalesOrder(_Model):
             shipped=self.shipped,
             cancelled=self.cancelled,
         )
+
+
+class TransactionLine(_Model):
+    """A line of a record made by a transform. ``order_line`` is the line of the record it was made from."""
+
+    line: int
+    order_line: int | None = None
+    item: Ref
+    quantity: Decimal = Decimal(0)
+    rate: Decimal | None = None
+    amount: Decimal | None = None
+    item_receive: bool | None = None
+    # On a return authorization: what has come back, and what has been credited.
+    quantity_received: Decimal = Decimal(0)
+    quantity_billed: Decimal = Decimal(0)
+
+
+class Transaction(_Model):
+    """An item fulfillment, invoice, return authorization, item receipt or credit memo."""
+
+    id: str
+    external_id: str | None = None
+    tran_id: str | None = None
+    currency: Ref | None = None
+    total: Decimal | None = None
+    item: Sublist[TransactionLine] = Field(default_factory=Sublist[TransactionLine])
+
+
+class Currency(_Model):
+    """A currency record: ``symbol`` holds the ISO 4217 code, ``name`` is whatever the account calls it."""
+
+    id: str
+    symbol: str

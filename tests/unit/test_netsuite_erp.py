@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,10 +21,14 @@ from shared.channels.shopify.payloads import ShopifyOrder
 from shared.connections import Connection
 from shared.erp.netsuite import NetSuiteErp, customer_external_id, erp_external_id, netsuite_client
 from shared.erp.netsuite_auth import TokenBasedAuth, signature
-from shared.erp.ports import CancelOutcome, ErpCustomer
-from shared.errors import DownstreamUnavailable, RateLimited, Unauthorized, ValidationFailed
+from shared.erp.ports import CancelOutcome, ErpCreditMemo, ErpCustomer, ErpShipmentRecord
+from shared.errors import DownstreamUnavailable, NotFound, RateLimited, Unauthorized, ValidationFailed
+from shared.ids import safe_ref
 from shared.models.lifecycle import AllocatedLine, Allocation
+from shared.models.money import Money
 from shared.models.order import Order
+from shared.models.returns import Condition, CreditedLine, Disposition, ReceivedLine, ReturnLine, ReturnReceipt
+from shared.models.shipping import Package, Shipment, ShippedLine
 
 BASE = "https://1234567-sb1.suitetalk.api.netsuite.com"
 RECORDS = f"{BASE}/services/rest/record/v1"
@@ -140,6 +145,15 @@ def test_an_unsafe_order_id_is_escaped_and_a_long_one_hashed() -> None:
     assert erp_external_id("woocommerce:shop.example:8080:42") == store_with_port
     long_id = erp_external_id("b2b_portal:default:" + "x" * 300)
     assert re.fullmatch(r"b2b_portal-[0-9a-f]{8}-_h[0-9a-f]{40}", long_id)
+
+
+@given(st.text(min_size=1, max_size=300), st.text(min_size=1, max_size=300))
+def test_references_with_partner_ids_stay_within_netsuites_limit_and_never_collide(first: str, second: str) -> None:
+    order_key = "b2b_portal:default:" + "x" * 300  # the longest id part there is
+    a, b = safe_ref(order_key, "ship", first), safe_ref(order_key, "ship", second)
+    assert SAFE.match(a)
+    assert len(a) <= 255
+    assert (a == b) is (first == second)
 
 
 @given(st.text(min_size=1, max_size=80), st.text(min_size=1, max_size=80))
@@ -552,3 +566,409 @@ def test_a_response_of_the_wrong_shape_is_not_trusted(ns: respx.MockRouter, answ
     lookup(ns, answer)
     with pytest.raises(DownstreamUnavailable, match="unexpected response"):
         erp().find_customer(sample_order())
+
+
+# -- shipments and returns -------------------------------------------------------------------------------------
+ORDER_KEY = f"shopify:{SHOP}:7124853309745"
+GLOVES, GLASSES, WRAP = "GLV-NIT4-L-CS", "EYE-AF-CLR-12", "SW-18-1500-80-C4"
+# Sales order lines: (line, item id, SKU, quantity, rate). The gloves are on two lines, at two prices.
+ORDER_LINES = [(1, "501", GLOVES, 10, 84.5), (2, "503", GLASSES, 4, 38.85), (3, "501", GLOVES, 5, 80.0)]
+
+
+def order_record(fulfilled: tuple[int, int, int] = (0, 0, 0), **fields: Any) -> dict[str, Any]:
+    lines = [
+        {
+            "line": n,
+            "item": {"id": item_id, "refName": sku},
+            "quantity": quantity,
+            "rate": rate,
+            "quantityFulfilled": done,
+            "quantityBilled": 0,
+        }
+        for (n, item_id, sku, quantity, rate), done in zip(ORDER_LINES, fulfilled, strict=True)
+    ]
+    return {
+        "id": "9001",
+        "externalId": ORDER_EID,
+        "orderStatus": {"id": "B", "refName": "Pending Fulfillment"},
+        "currency": {"id": "1", "refName": "USD"},
+        "item": sublist(lines),
+        **fields,
+    }
+
+
+class Transforms:
+    """NetSuite's transforms on respx: a POST keeps a record built from its body, an ``eid:`` read returns it.
+
+    ``lines`` are the source record's, by line number: (item id, SKU, rate), which a transform copies.
+    """
+
+    def __init__(self, ns: respx.MockRouter, source: str, source_id: str, lines: dict[int, tuple[str, str, float]]):
+        self.ns, self.source, self.source_id, self.lines = ns, source, source_id, lines
+        self.made: dict[str, dict[str, Any]] = {}
+        self.currency = {"id": "1", "refName": "USD"}
+
+    def target(self, target: str, record_id: str, *failures: Exception | httpx.Response) -> respx.Route:
+        """Routes for ``target``. Each of ``failures`` answers one POST, in turn, before the POSTs that succeed;
+        an exception marked by ``landed_then`` is raised after the record was made."""
+        self.ns.get(url__regex=rf"/{target}/eid:").mock(side_effect=lambda request: self._read(target, request))
+        answers = [*failures, None]
+
+        def post(request: httpx.Request) -> httpx.Response:
+            answer = answers.pop(0) if len(answers) > 1 else None
+            if isinstance(answer, httpx.Response):
+                return answer
+            if isinstance(answer, Exception) and not getattr(answer, "landed", False):
+                raise answer
+            self.made[target] = {"id": record_id, "params": dict(request.url.params), **json.loads(request.content)}
+            if answer is not None:
+                raise answer
+            return httpx.Response(204, headers={"Location": f"{RECORDS}/{target}/{record_id}"})
+
+        return self.ns.post(f"/{self.source}/{self.source_id}/!transform/{target}").mock(side_effect=post)
+
+    def body(self, target: str) -> dict[str, Any]:
+        return self.made[target]
+
+    def _read(self, target: str, request: httpx.Request) -> httpx.Response:
+        made = self.made.get(target)
+        if made is None or not request.url.path.endswith(f"eid:{made['externalId']}"):
+            return not_found()
+        lines = []
+        for n, entry in enumerate([e for e in made["item"]["items"] if e.get("itemReceive") is not False], 1):
+            item_id, sku, rate = self.lines[entry["orderLine"]]
+            amount = entry.get("amount", round(entry["quantity"] * entry.get("rate", rate), 2))
+            lines.append(
+                {
+                    "line": n,
+                    "orderLine": entry["orderLine"],
+                    "item": {"id": item_id, "refName": sku},
+                    "quantity": entry["quantity"],
+                    "rate": entry.get("rate", rate),
+                    "amount": amount,
+                }
+            )
+        record = {
+            "id": made["id"],
+            "externalId": made["externalId"],
+            "currency": self.currency,
+            "total": round(sum(line["amount"] for line in lines), 2),
+            "item": sublist(lines),
+        }
+        return httpx.Response(200, json=record)
+
+
+def landed_then(error: Exception) -> Exception:
+    """An exception a POST raises after its record was made: a timeout that hid a commit."""
+    error.landed = True  # type: ignore[attr-defined]
+    return error
+
+
+@pytest.fixture
+def shop(ns: respx.MockRouter) -> Transforms:
+    item_routes(
+        ns,
+        {
+            "501": item("501", GLOVES, 84.5, east=1, west=1),
+            "502": item("502", WRAP, 72.4, east=1, west=1),
+            "503": item("503", GLASSES, 38.85, east=1, west=1),
+        },
+    )
+    return Transforms(ns, "salesOrder", "9001", {n: (i, sku, rate) for n, i, sku, _, rate in ORDER_LINES})
+
+
+def shipment(lines: dict[str, int], shipment_id: str = "SHP-1") -> Shipment:
+    return Shipment(
+        shipment_id=shipment_id,
+        order_key=ORDER_KEY,
+        reference_id=safe_ref(ORDER_KEY, "east"),
+        facility="east-1",
+        carrier="UPS",
+        packages=(Package(tracking_number="1Z999AA10123456784"),),
+        lines=tuple(ShippedLine(sku=sku, quantity=quantity) for sku, quantity in lines.items()),
+        shipped_at=datetime(2026, 1, 5, 15, 30, tzinfo=UTC),
+    )
+
+
+def test_a_shipment_is_one_fulfillment_and_one_invoice_for_what_it_shipped(shop: Transforms) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record())
+    shop.target("itemFulfillment", "7001")
+    shop.target("invoice", "7002")
+    record = erp().record_shipment(ORDER_KEY, shipment({GLOVES: 12}))
+
+    assert record == ErpShipmentRecord(
+        sales_order_id="9001",
+        fulfillment_id="7001",
+        invoice_id="7002",
+        amount=Money(amount=Decimal("1005.00"), currency="USD"),  # 10 x 84.50 + 2 x 80.00
+    )
+    fulfillment = shop.body("itemFulfillment")
+    assert fulfillment["externalId"] == safe_ref(ORDER_KEY, "ship", "SHP-1")
+    assert fulfillment["shipStatus"] == {"id": "C"}
+    # Twelve gloves fill line 1 and take two from line 3; the glasses' line is kept off the fulfillment.
+    assert fulfillment["item"]["items"] == [
+        {"orderLine": 1, "itemReceive": True, "quantity": 10},
+        {"orderLine": 2, "itemReceive": False},
+        {"orderLine": 3, "itemReceive": True, "quantity": 2},
+    ]
+    invoice = shop.body("invoice")
+    assert invoice["externalId"] == safe_ref(ORDER_KEY, "inv", "SHP-1")
+    assert invoice["params"] == {"replace": "item"}
+    assert invoice["item"]["items"] == [
+        {"orderLine": 1, "item": {"id": "501"}, "quantity": 10},
+        {"orderLine": 3, "item": {"id": "501"}, "quantity": 2},
+    ]
+
+
+def test_a_repeated_shipment_returns_the_same_records_without_a_write(shop: Transforms) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").mock(
+        side_effect=[httpx.Response(200, json=order_record()), httpx.Response(200, json=order_record((10, 0, 2)))]
+    )
+    fulfil, bill = shop.target("itemFulfillment", "7001"), shop.target("invoice", "7002")
+    adapter = erp()
+    first = adapter.record_shipment(ORDER_KEY, shipment({GLOVES: 12}))
+    # The sales order has now shipped those twelve: a blind second fulfillment would be refused or double-ship.
+    assert erp().record_shipment(ORDER_KEY, shipment({GLOVES: 12})) == first
+    assert (fulfil.call_count, bill.call_count) == (1, 1)
+
+
+def test_a_transform_that_timed_out_after_committing_is_looked_up_not_repeated(shop: Transforms) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record())
+    fulfil = shop.target("itemFulfillment", "7001", landed_then(httpx.ReadTimeout("stalled")))
+    bill = shop.target("invoice", "7002", landed_then(httpx.ReadTimeout("stalled")))
+    record = erp().record_shipment(ORDER_KEY, shipment({GLASSES: 3}))
+    assert (record.fulfillment_id, record.invoice_id) == ("7001", "7002")
+    assert (fulfil.call_count, bill.call_count) == (1, 1)  # unsafe POSTs are never retried blind
+
+
+def test_a_transform_that_timed_out_before_committing_is_sent_again(shop: Transforms) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record())
+    fulfil = shop.target("itemFulfillment", "7001", httpx.ReadTimeout("lost"))
+    shop.target("invoice", "7002")
+    assert erp().record_shipment(ORDER_KEY, shipment({GLASSES: 3})).fulfillment_id == "7001"
+    assert fulfil.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        ns_error(400, "DUP_RCRD", "This record already exists."),
+        ns_error(400, "USER_ERROR", "You can not fulfill more than 0 of the item on line 2."),
+    ],
+)
+def test_a_late_first_post_that_refuses_the_second_is_the_record(shop: Transforms, refusal: httpx.Response) -> None:
+    """The timed-out POST is not there on the lookup, lands, then refuses the second one."""
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record())
+    fulfil = shop.target("itemFulfillment", "7001")
+    posts: list[httpx.Request] = []
+
+    def late(request: httpx.Request) -> httpx.Response:
+        posts.append(request)
+        if len(posts) == 1:
+            raise httpx.ReadTimeout("slow")
+        shop.made["itemFulfillment"] = {"id": "7001", **json.loads(posts[0].content)}
+        return refusal
+
+    fulfil.mock(side_effect=late)
+    shop.target("invoice", "7002")
+    assert erp().record_shipment(ORDER_KEY, shipment({GLASSES: 3})).fulfillment_id == "7001"
+    assert fulfil.call_count == 2
+
+
+@pytest.mark.parametrize(
+    ("lines", "fulfilled", "field"),
+    [
+        ({GLASSES: 1, GLOVES: 16}, (0, 0, 0), "lines[1].quantity"),  # 15 gloves on the order
+        ({GLASSES: 3}, (0, 2, 0), "lines[0].quantity"),  # 2 of 4 already shipped
+        ({GLOVES: 1, WRAP: 1}, (0, 0, 0), "lines[1].sku"),  # not on this order
+        ({"NO-SUCH-SKU": 1}, (0, 0, 0), "lines[0].sku"),  # not in NetSuite at all
+    ],
+)
+def test_shipping_what_the_order_does_not_have_left_is_a_validation_failure(
+    shop: Transforms, lines: dict[str, int], fulfilled: tuple[int, int, int], field: str
+) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record(fulfilled))
+    fulfil = shop.target("itemFulfillment", "7001")
+    with pytest.raises(ValidationFailed) as caught:
+        erp().record_shipment(ORDER_KEY, shipment(lines))
+    assert caught.value.details["field"] == field
+    assert not fulfil.called
+
+
+def test_a_shipment_for_an_order_netsuite_does_not_have_is_not_found(ns: respx.MockRouter) -> None:
+    ns.get(f"/salesOrder/eid:{ORDER_EID}").mock(return_value=not_found())
+    with pytest.raises(NotFound):
+        erp().record_shipment(ORDER_KEY, shipment({GLOVES: 1}))
+    with pytest.raises(NotFound):
+        erp().authorize_return(ORDER_KEY, "RMA-1", [ReturnLine(sku=GLOVES, quantity=1, reason_code="damaged")])
+
+
+def test_an_account_whose_currency_is_named_otherwise_reads_the_iso_code(shop: Transforms) -> None:
+    euro = {"id": "4", "refName": "Euro"}
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record(currency=euro))
+    shop.currency = euro
+    shop.target("itemFulfillment", "7001")
+    shop.target("invoice", "7002")
+    currency = shop.ns.get("/currency/4").respond(200, json={"id": "4", "name": "Euro", "symbol": "EUR"})
+    record = erp().record_shipment(ORDER_KEY, shipment({GLASSES: 2}))
+    assert record.amount == Money(amount=Decimal("77.70"), currency="EUR")
+    assert currency.call_count == 1
+
+
+def test_a_return_is_authorized_once_at_the_orders_rates(shop: Transforms) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record((10, 4, 5)))
+    authorize = shop.target("returnAuthorization", "8001", landed_then(httpx.ReadTimeout("stalled")))
+    lines = [
+        ReturnLine(sku=GLOVES, quantity=11, reason_code="wrong_size"),
+        ReturnLine(sku=GLASSES, quantity=1, reason_code="damaged"),
+    ]
+    adapter = erp()
+    assert adapter.authorize_return(ORDER_KEY, "RMA-1001", lines) == "8001"
+    assert adapter.authorize_return(ORDER_KEY, "RMA-1001", lines) == "8001"
+    assert authorize.call_count == 1
+    body = shop.body("returnAuthorization")
+    assert body["externalId"] == safe_ref(ORDER_KEY, "rma", "RMA-1001")
+    assert body["params"] == {"replace": "item"}
+    assert body["item"]["items"] == [
+        {"orderLine": 1, "item": {"id": "501"}, "quantity": 10, "rate": 84.5},
+        {"orderLine": 2, "item": {"id": "503"}, "quantity": 1, "rate": 38.85},
+        {"orderLine": 3, "item": {"id": "501"}, "quantity": 1, "rate": 80.0},
+    ]
+
+
+def test_returning_more_than_shipped_is_a_validation_failure(shop: Transforms) -> None:
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record((10, 0, 0)))
+    authorize = shop.target("returnAuthorization", "8001")
+    with pytest.raises(ValidationFailed) as caught:
+        erp().authorize_return(ORDER_KEY, "RMA-1", [ReturnLine(sku=GLOVES, quantity=11, reason_code="x")])
+    assert caught.value.details["field"] == "lines[0].quantity"
+    assert not authorize.called
+
+
+# The return authorization: line 1, two gloves at 84.50; line 2, three glasses at 38.85.
+RA_LINES = {1: ("501", GLOVES, 84.5), 2: ("503", GLASSES, 38.85)}
+RMA_EID = safe_ref(ORDER_KEY, "rma", "RMA-1001")
+
+
+def authorization(received: int = 0, credited: int = 0) -> dict[str, Any]:
+    lines = [
+        {
+            "line": n,
+            "orderLine": n,
+            "item": {"id": item_id, "refName": sku},
+            "quantity": quantity,
+            "rate": rate,
+            "quantityReceived": received if n == 2 else 0,
+            "quantityBilled": credited if n == 2 else 0,
+        }
+        for (n, (item_id, sku, rate)), quantity in zip(RA_LINES.items(), (2, 3), strict=True)
+    ]
+    return {"id": "8001", "externalId": RMA_EID, "currency": {"id": "1", "refName": "USD"}, "item": sublist(lines)}
+
+
+@pytest.fixture
+def returns(shop: Transforms) -> Transforms:
+    return Transforms(shop.ns, "returnAuthorization", "8001", RA_LINES)
+
+
+def receipt(*lines: tuple[str, int, Condition], receipt_id: str = "RCV-1") -> ReturnReceipt:
+    return ReturnReceipt(
+        receipt_id=receipt_id,
+        rma_number="RMA-1001",
+        order_key=ORDER_KEY,
+        facility="east-1",
+        lines=tuple(
+            ReceivedLine(
+                sku=sku,
+                quantity=quantity,
+                condition=condition,
+                disposition=Disposition.SCRAP if condition is Condition.DAMAGED else Disposition.RESTOCK,
+            )
+            for sku, quantity, condition in lines
+        ),
+        received_at=datetime(2026, 1, 20, 10, tzinfo=UTC),
+    )
+
+
+PERCENT = {"new": 100, "opened": 85, "damaged": 50}
+
+
+def test_a_receipt_is_received_and_credited_at_the_conditions_percentages(returns: Transforms) -> None:
+    returns.ns.get(f"/returnAuthorization/eid:{RMA_EID}").respond(200, json=authorization())
+    returns.target("itemReceipt", "8101")
+    returns.target("creditMemo", "8102")
+    came_back = receipt((GLOVES, 2, Condition.NEW), (GLASSES, 2, Condition.OPENED), (GLASSES, 1, Condition.DAMAGED))
+    memo = erp().issue_credit_memo(ORDER_KEY, "RMA-1001", came_back, PERCENT)
+
+    def usd(amount: str) -> Money:
+        return Money(amount=Decimal(amount), currency="USD")
+
+    # 2 x 38.85 x 85% = 66.045 and 38.85 x 50% = 19.425: half a cent rounds up, not to even.
+    assert memo == ErpCreditMemo(
+        credit_memo_id="8102",
+        amount=usd("254.48"),
+        lines=(
+            CreditedLine(sku=GLOVES, quantity=2, amount=usd("169.00")),
+            CreditedLine(sku=GLASSES, quantity=2, amount=usd("66.05")),
+            CreditedLine(sku=GLASSES, quantity=1, amount=usd("19.43")),
+        ),
+    )
+    received = returns.body("itemReceipt")
+    assert received["externalId"] == safe_ref(ORDER_KEY, "rcv", "RCV-1")
+    assert received["item"]["items"] == [
+        {"orderLine": 1, "itemReceive": True, "quantity": 2},
+        {"orderLine": 2, "itemReceive": True, "quantity": 3},
+    ]
+    credit = returns.body("creditMemo")
+    assert credit["externalId"] == safe_ref(ORDER_KEY, "cm", "RCV-1")
+    assert credit["params"] == {"replace": "item"}
+    assert [(e["orderLine"], e["quantity"], e["amount"]) for e in credit["item"]["items"]] == [
+        (1, 2, 169.0),
+        (2, 2, 66.05),
+        (2, 1, 19.43),
+    ]
+
+
+def test_a_condition_without_a_percentage_is_credited_in_full_and_lines_not_back_stay_off(
+    returns: Transforms,
+) -> None:
+    returns.ns.get(f"/returnAuthorization/eid:{RMA_EID}").respond(200, json=authorization())
+    returns.target("itemReceipt", "8101")
+    returns.target("creditMemo", "8102")
+    memo = erp().issue_credit_memo(ORDER_KEY, "RMA-1001", receipt((GLASSES, 1, Condition.DAMAGED)), {})
+    assert memo.amount == Money(amount=Decimal("38.85"), currency="USD")
+    assert returns.body("itemReceipt")["item"]["items"] == [
+        {"orderLine": 1, "itemReceive": False},
+        {"orderLine": 2, "itemReceive": True, "quantity": 1},
+    ]
+
+
+def test_a_repeated_receipt_returns_the_same_credit_memo(returns: Transforms) -> None:
+    returns.ns.get(f"/returnAuthorization/eid:{RMA_EID}").mock(
+        side_effect=[
+            httpx.Response(200, json=authorization()),
+            httpx.Response(200, json=authorization(received=3, credited=3)),
+        ]
+    )
+    receive = returns.target("itemReceipt", "8101")
+    credit = returns.target("creditMemo", "8102", landed_then(httpx.ReadTimeout("stalled")))
+    came_back = receipt((GLASSES, 2, Condition.OPENED), (GLASSES, 1, Condition.DAMAGED))
+    first = erp().issue_credit_memo(ORDER_KEY, "RMA-1001", came_back, PERCENT)
+    assert erp().issue_credit_memo(ORDER_KEY, "RMA-1001", came_back, PERCENT) == first
+    assert (receive.call_count, credit.call_count) == (1, 1)
+
+
+def test_a_receipt_for_more_than_the_rma_is_a_validation_failure(returns: Transforms) -> None:
+    returns.ns.get(f"/returnAuthorization/eid:{RMA_EID}").respond(200, json=authorization(received=2))
+    receive = returns.target("itemReceipt", "8101")
+    came_back = receipt((GLOVES, 1, Condition.NEW), (GLASSES, 1, Condition.NEW), (GLASSES, 1, Condition.DAMAGED))
+    with pytest.raises(ValidationFailed) as caught:
+        erp().issue_credit_memo(ORDER_KEY, "RMA-1001", came_back, PERCENT)
+    assert caught.value.details["field"] == "lines[2].quantity"  # one of three glasses was left to receive
+    assert not receive.called
+
+
+def test_a_receipt_for_an_rma_netsuite_does_not_know_is_not_found(ns: respx.MockRouter) -> None:
+    ns.get(f"/returnAuthorization/eid:{RMA_EID}").mock(return_value=not_found())
+    with pytest.raises(NotFound):
+        erp().issue_credit_memo(ORDER_KEY, "RMA-1001", receipt((GLOVES, 1, Condition.NEW)), PERCENT)

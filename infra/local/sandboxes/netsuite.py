@@ -12,7 +12,14 @@ Emulated API, under ``/services/rest/record/v1/``:
 - A create whose ``externalId`` already exists for that type is rejected (400 ``DUP_RCRD``), so a blind retry of
   a create that timed out fails loudly instead of duplicating the order.
 - ``POST /{type}/{id}/!transform/{target}``: salesOrder → itemFulfillment, invoice, returnAuthorization;
-  returnAuthorization → creditMemo; invoice → creditMemo. Quantities fulfilled and billed, and statuses, move.
+  returnAuthorization → itemReceipt, creditMemo; invoice → creditMemo. Quantities fulfilled, billed, received
+  and credited, and statuses, move. Body lines name the source line by ``orderLine``:
+  - itemFulfillment and itemReceipt take every open line in full, as NetSuite fills them in; an entry changes a
+    line's quantity or, with ``"itemReceive": false``, leaves it out (``?replace=item``: only the entries count);
+  - invoice, returnAuthorization and creditMemo take the entries' lines only (all that is open without entries);
+    a credit memo line may set its own ``rate`` and ``amount`` (a partial credit).
+  More than a line has left is 400 ``USER_ERROR``; an ``externalId`` already on a record of the target type is
+  400 ``DUP_RCRD`` before anything moves.
 - ``POST /services/rest/query/v1/suiteql`` (with ``Prefer: transient``), for one pattern only:
   ``SELECT <columns> FROM transaction WHERE externalid = '<value>'``.
 - Errors use NetSuite's body: ``{"type", "title", "status", "o:errorDetails": [{"detail", "o:errorCode"}]}``.
@@ -28,6 +35,10 @@ Extra control endpoint, kept under ``/_sandbox/`` so it never collides with the 
 - ``GET|POST /_sandbox/netsuite/timeout-after-commit`` with ``{"count": N, "seconds": S}``: the next N successful
   writes commit, then stall S seconds before answering (with ``Connection: close``). A client whose timeout is
   shorter sees a timeout for a write that did happen. ``arm_timeout_after_commit()`` does the same in-process.
+
+The state snapshot lists the after-sale records (``item_fulfillments``, ``invoices``, ``return_authorizations``,
+``item_receipts``, ``credit_memos``) with their external ids, source records, lines, totals and the time each was
+made on the sandbox clock (``created_at``, epoch seconds), so a scenario can count them and check their order.
 """
 
 from __future__ import annotations
@@ -60,8 +71,9 @@ SALES_ORDER: Final = "salesOrder"
 FULFILLMENT: Final = "itemFulfillment"
 INVOICE: Final = "invoice"
 RETURN_AUTH: Final = "returnAuthorization"
+ITEM_RECEIPT: Final = "itemReceipt"
 CREDIT_MEMO: Final = "creditMemo"
-RECORD_TYPES: Final = (CUSTOMER, ITEM, SALES_ORDER, FULFILLMENT, INVOICE, RETURN_AUTH, CREDIT_MEMO)
+RECORD_TYPES: Final = (CUSTOMER, ITEM, SALES_ORDER, FULFILLMENT, INVOICE, RETURN_AUTH, ITEM_RECEIPT, CREDIT_MEMO)
 
 # Transaction types: tranId prefix, the label NetSuite uses in ``createdFrom.refName``, the SuiteQL ``type``.
 TRANSACTIONS: Final = {
@@ -69,14 +81,16 @@ TRANSACTIONS: Final = {
     FULFILLMENT: ("IF", "Item Fulfillment", "ItemShip"),
     INVOICE: ("INV", "Invoice", "CustInvc"),
     RETURN_AUTH: ("RA", "Return Authorization", "RtnAuth"),
+    ITEM_RECEIPT: ("IR", "Item Receipt", "ItemRcpt"),
     CREDIT_MEMO: ("CM", "Credit Memo", "CustCred"),
 }
-# An item fulfillment only ever comes from a sales order, in NetSuite as here.
+# An item fulfillment only ever comes from a sales order, an item receipt (here) from a return authorization.
 DIRECT_CREATE: Final = frozenset({CUSTOMER, ITEM, SALES_ORDER, INVOICE, RETURN_AUTH, CREDIT_MEMO})
 TRANSFORMS: Final = (
     (SALES_ORDER, FULFILLMENT),
     (SALES_ORDER, INVOICE),
     (SALES_ORDER, RETURN_AUTH),
+    (RETURN_AUTH, ITEM_RECEIPT),
     (RETURN_AUTH, CREDIT_MEMO),
     (INVOICE, CREDIT_MEMO),
 )
@@ -93,14 +107,31 @@ STATUSES: Final = {
     },
     FULFILLMENT: {"A": "Picked", "B": "Packed", "C": "Shipped"},
     INVOICE: {"A": "Open", "B": "Paid In Full"},
-    RETURN_AUTH: {"A": "Pending Approval", "B": "Pending Receipt", "C": "Cancelled", "G": "Refunded", "H": "Closed"},
+    RETURN_AUTH: {
+        "A": "Pending Approval",
+        "B": "Pending Receipt",
+        "C": "Cancelled",
+        "D": "Partially Received",
+        "E": "Pending Refund/Partially Received",
+        "F": "Pending Refund",
+        "G": "Refunded",
+        "H": "Closed",
+    },
     CREDIT_MEMO: {"A": "Open", "B": "Fully Applied"},
 }
 INITIAL_STATUS: Final = {SALES_ORDER: "B", FULFILLMENT: "C", INVOICE: "A", RETURN_AUTH: "B", CREDIT_MEMO: "A"}
 # Sales orders and return authorizations carry their state in ``orderStatus`` too.
 ORDER_STATUS_TYPES: Final = frozenset({SALES_ORDER, RETURN_AUTH})
-# Orders in these states cannot be fulfilled or billed.
+# Orders in these states cannot be fulfilled or billed, return authorizations cannot be received or credited.
 CLOSED_ORDER_STATES: Final = frozenset({"A", "C", "H"})
+# What the snapshot calls the after-sale records.
+AFTER_SALE: Final = {
+    FULFILLMENT: "item_fulfillments",
+    INVOICE: "invoices",
+    RETURN_AUTH: "return_authorizations",
+    ITEM_RECEIPT: "item_receipts",
+    CREDIT_MEMO: "credit_memos",
+}
 
 # Fields NetSuite sets itself: a request body never overrides them.
 SYSTEM_FIELDS: Final = frozenset(
@@ -212,6 +243,8 @@ class NetSuiteSandbox(Sandbox):
         self._stalls_left = 0
         self._stall_seconds = 2.0
         self.stalled_writes: list[str] = []
+        # Record id -> when it was made on the sandbox clock (createdDate has whole seconds only).
+        self._created_at: dict[str, float] = {}
         # reset() has just installed the generic knobs; NetSuite's start at the shared-tier concurrency limit.
         self.faults = NetSuiteFaults()
         now = _iso(self.clock.now())
@@ -227,7 +260,54 @@ class NetSuiteSandbox(Sandbox):
                 "counts": {record_type: len(table) for record_type, table in self.records.items()},
                 "records": copy.deepcopy(self.records),
                 "timeout_after_commit": self._stall_state(),
+                **{
+                    name: [self._summary(record_type, record) for record in self.records[record_type].values()]
+                    for record_type, name in AFTER_SALE.items()
+                },
             }
+
+    def _summary(self, record_type: str, record: Record) -> dict[str, Any]:
+        """An after-sale record as a scenario reads it: what it came from, its lines and total, when it was made."""
+        source_id = record.get("createdFrom", {}).get("id")
+        source_type = self._type_of(source_id)
+        summary: dict[str, Any] = {
+            "id": record["id"],
+            "tran_id": record.get("tranId"),
+            "external_id": record.get("externalId"),
+            "status": record.get("status", {}).get("refName"),
+            "created_from": {"type": source_type, "id": source_id} if source_id else None,
+            "sales_order_id": self._sales_order_of(record),
+            "lines": [
+                {
+                    "order_line": line.get("orderLine"),
+                    "sku": line["item"].get("refName"),
+                    "quantity": line["quantity"],
+                    "amount": line.get("amount"),
+                }
+                for line in record["item"]["items"]
+            ],
+            "total": record.get("total"),
+            "created_at": self._created_at.get(record["id"]),
+        }
+        if source_type == RETURN_AUTH:
+            summary["return_authorization_id"] = source_id
+        return summary
+
+    def _type_of(self, record_id: str | None) -> str | None:
+        return next((t for t in TRANSACTIONS if record_id is not None and record_id in self.records[t]), None)
+
+    def _sales_order_of(self, record: Record) -> str | None:
+        """The sales order a record descends from, following ``createdFrom`` (credit memo → RA → sales order)."""
+        seen: set[str] = set()
+        while record["id"] not in seen:
+            seen.add(record["id"])
+            if record["id"] in self.records[SALES_ORDER]:
+                return str(record["id"])
+            source_type = self._type_of(record.get("createdFrom", {}).get("id"))
+            if source_type is None:
+                return None
+            record = self.records[source_type][record["createdFrom"]["id"]]
+        return None
 
     def record(self, record_type: str, record_id: str) -> Record | None:
         """One record by internal id or ``eid:<externalId>``, as a copy."""
@@ -481,15 +561,18 @@ class NetSuiteSandbox(Sandbox):
 
     def _insert(self, record_type: str, record: Record) -> str:
         """Store a new record; checks the external id first, so a rejected create changes nothing."""
-        external_id = record.get("externalId")
-        if external_id is not None and self._by_external_id(record_type, str(external_id)) is not None:
-            raise ns_error(400, "Error while accessing resource: This record already exists.", "DUP_RCRD")
+        self._check_new(record_type, record.get("externalId"))
         record_id = str(self._next_id)
         self._next_id += 1
-        now = _iso(self.clock.now())
+        self._created_at[record_id] = self.clock.now()
+        now = _iso(self._created_at[record_id])
         created = "createdDate" if record_type in TRANSACTIONS else "dateCreated"
         self.records[record_type][record_id] = {"id": record_id, **record, created: now, "lastModifiedDate": now}
         return record_id
+
+    def _check_new(self, record_type: str, external_id: Any) -> None:
+        if external_id is not None and self._by_external_id(record_type, str(external_id)) is not None:
+            raise ns_error(400, "Error while accessing resource: This record already exists.", "DUP_RCRD")
 
     def _apply_update(self, record_type: str, record: Record, body: Record) -> None:
         changes = _without(body, SYSTEM_FIELDS)
@@ -573,65 +656,105 @@ class NetSuiteSandbox(Sandbox):
     # -- transforms ------------------------------------------------------------------------------------------
     def _transform(self, source_type: str, target_type: str, request: Request) -> Response:
         body = _body(request)
+        # Only the named lines: NetSuite's ``replace`` parameter for a sublist.
+        replace = "item" in {name.strip() for name in (request.arg("replace") or "").split(",")}
         with self.lock:
             source = self._require(source_type, request)
+            # A second record with the same external id is refused before anything else is looked at.
+            self._check_new(target_type, body.get("externalId"))
             if target_type == FULFILLMENT:
-                record_id = self._fulfil(source, body)
+                record_id = self._fulfil(source, body, replace=replace)
             elif target_type == INVOICE:
                 record_id = self._bill(source, body)
             elif target_type == RETURN_AUTH:
                 record_id = self._authorize_return(source, body)
+            elif target_type == ITEM_RECEIPT:
+                record_id = self._receive(source, body, replace=replace)
             else:
                 record_id = self._credit(source_type, source, body)
         return self._written(request, target_type, record_id)
 
-    def _fulfil(self, order: Record, body: Record) -> str:
+    def _fulfil(self, order: Record, body: Record, *, replace: bool) -> str:
         if order["orderStatus"]["id"] in CLOSED_ORDER_STATES:
             raise _cannot_initialize(FULFILLMENT, order)
-        picked = _requested(order, body, available=_unfulfilled)
+        picked = _requested(order, body, available=_unfulfilled, verb="fulfill", every_line=not replace)
         if not picked:
             raise _cannot_initialize(FULFILLMENT, order)
         lines = [
             {"orderLine": line["line"], "item": line["item"], "quantity": qty, "itemReceive": True}
-            for line, qty in picked
+            for line, qty, _ in picked
         ]
         record_id = self._insert(FULFILLMENT, self._derived(FULFILLMENT, SALES_ORDER, order, body, lines))
-        for line, qty in picked:
+        for line, qty, _ in picked:
             line["quantityFulfilled"] += qty
         self._touch_order(order)
         return record_id
 
     def _bill(self, order: Record, body: Record) -> str:
-        """Invoice what was fulfilled and not yet billed, as NetSuite does for inventory items."""
+        """Invoice the lines asked for, else what was fulfilled and not yet billed, as NetSuite does for inventory
+        items: a line cannot bill more than it has fulfilled."""
         if order["orderStatus"]["id"] in CLOSED_ORDER_STATES:
             raise _cannot_initialize(INVOICE, order)
-        billable = [(line, line["quantityFulfilled"] - line["quantityBilled"]) for line in order["item"]["items"]]
-        billable = [(line, qty) for line, qty in billable if qty > 0]
+        billable = _requested(order, body, available=_unbilled, verb="bill")
         if not billable:
             raise _cannot_initialize(INVOICE, order)
-        lines = [_priced(line, qty) for line, qty in billable]
+        lines = [_priced(line, qty) for line, qty, _ in billable]
         record_id = self._insert(INVOICE, self._derived(INVOICE, SALES_ORDER, order, body, lines))
-        for line, qty in billable:
+        for line, qty, _ in billable:
             line["quantityBilled"] += qty
         self._touch_order(order)
         return record_id
 
     def _authorize_return(self, order: Record, body: Record) -> str:
-        returnable = _requested(order, body, available=lambda line: line["quantityFulfilled"])
+        returnable = _requested(order, body, available=lambda line: line["quantityFulfilled"], verb="return")
         if not returnable:
             raise _cannot_initialize(RETURN_AUTH, order)
-        lines = [_priced(line, qty) for line, qty in returnable]
+        lines = [
+            {**_priced(line, qty, entry), "quantityReceived": 0, "quantityBilled": 0} for line, qty, entry in returnable
+        ]
         return self._insert(RETURN_AUTH, self._derived(RETURN_AUTH, SALES_ORDER, order, body, lines))
 
+    def _receive(self, authorization: Record, body: Record, *, replace: bool) -> str:
+        """Units come back on a return authorization: its lines' ``quantityReceived`` and its status move."""
+        if authorization["orderStatus"]["id"] in CLOSED_ORDER_STATES:
+            raise _cannot_initialize(ITEM_RECEIPT, authorization)
+        received = _requested(authorization, body, available=_unreceived, verb="receive", every_line=not replace)
+        if not received:
+            raise _cannot_initialize(ITEM_RECEIPT, authorization)
+        lines = [
+            {"orderLine": line["line"], "item": line["item"], "quantity": qty, "itemReceive": True}
+            for line, qty, _ in received
+        ]
+        record_id = self._insert(ITEM_RECEIPT, self._derived(ITEM_RECEIPT, RETURN_AUTH, authorization, body, lines))
+        for line, qty, _ in received:
+            line["quantityReceived"] = line.get("quantityReceived", 0) + qty
+        self._touch_return(authorization)
+        return record_id
+
     def _credit(self, source_type: str, source: Record, body: Record) -> str:
-        """Credit the whole return authorization or invoice, once: it is then refunded / paid in full."""
-        done = "G" if source_type == RETURN_AUTH else "B"
-        if source["status"]["id"] == done:
+        """Credit a return authorization's lines (what is asked, else all not yet credited), or a whole invoice
+        once: the invoice is then paid in full."""
+        if source_type == INVOICE:
+            if source["status"]["id"] == "B":
+                raise _cannot_initialize(CREDIT_MEMO, source)
+            credited: list[tuple[Record, float, Record]] = [
+                (line, line["quantity"], {}) for line in source["item"]["items"]
+            ]
+        else:
+            if source["orderStatus"]["id"] in CLOSED_ORDER_STATES:
+                raise _cannot_initialize(CREDIT_MEMO, source)
+            credited = _requested(source, body, available=_uncredited, verb="credit")
+        if not credited:
             raise _cannot_initialize(CREDIT_MEMO, source)
-        lines = [_priced(line, line["quantity"]) for line in source["item"]["items"]]
+        lines = [_priced(line, qty, entry) for line, qty, entry in credited]
         record_id = self._insert(CREDIT_MEMO, self._derived(CREDIT_MEMO, source_type, source, body, lines))
-        _set_status(source, source_type, done)
-        source["lastModifiedDate"] = _iso(self.clock.now())
+        if source_type == INVOICE:
+            _set_status(source, INVOICE, "B")
+            source["lastModifiedDate"] = _iso(self.clock.now())
+            return record_id
+        for line, qty, _ in credited:
+            line["quantityBilled"] = line.get("quantityBilled", 0) + qty
+        self._touch_return(source)
         return record_id
 
     def _derived(self, target_type: str, source_type: str, source: Record, body: Record, lines: list[Record]) -> Record:
@@ -645,13 +768,18 @@ class NetSuiteSandbox(Sandbox):
             "createdFrom": {"id": source["id"], "refName": f"{TRANSACTIONS[source_type][1]} #{source['tranId']}"},
             "item": _sublist([{"line": index + 1, **line} for index, line in enumerate(lines)]),
         }
-        _set_status(record, target_type, INITIAL_STATUS[target_type])
+        if target_type in INITIAL_STATUS:  # an item receipt has no status
+            _set_status(record, target_type, INITIAL_STATUS[target_type])
         _total(record)
         return record
 
     def _touch_order(self, order: Record) -> None:
         _set_status(order, SALES_ORDER, _order_progress(order["item"]["items"]))
         order["lastModifiedDate"] = _iso(self.clock.now())
+
+    def _touch_return(self, authorization: Record) -> None:
+        _set_status(authorization, RETURN_AUTH, _return_progress(authorization["item"]["items"]))
+        authorization["lastModifiedDate"] = _iso(self.clock.now())
 
     # -- SuiteQL ---------------------------------------------------------------------------------------------
     def _suiteql(self, request: Request) -> Response:
@@ -800,42 +928,89 @@ def _total(record: Record) -> None:
         record["subtotal"] = record["total"] = round(sum(amounts), 2)
 
 
-def _priced(line: Record, quantity: float) -> Record:
+def _priced(line: Record, quantity: float, entry: Record | None = None) -> Record:
+    """A line billed, returned or credited from ``line`` (the source record's), at its rate unless the request
+    sets ``rate`` or ``amount`` (a credit for less than the price)."""
+    asked = entry or {}
+    rate = _as_number(asked.get("rate"))
+    rate = line["rate"] if rate is None else rate
+    amount = _as_number(asked.get("amount"))
     return {
-        "orderLine": line.get("orderLine", line["line"]),
+        "orderLine": line["line"],
         "item": dict(line["item"]),
         "quantity": quantity,
-        "rate": line["rate"],
-        "amount": round(quantity * line["rate"], 2),
+        "rate": rate,
+        "amount": round(quantity * rate, 2) if amount is None else round(amount, 2),
     }
 
 
-def _requested(source: Record, body: Record, *, available: Callable[[Record], float]) -> list[tuple[Record, float]]:
-    """The source lines and quantities a transform takes: all that is available, or what the body asks for.
+def _requested(
+    source: Record,
+    body: Record,
+    *,
+    available: Callable[[Record], float],
+    verb: str,
+    every_line: bool = False,
+) -> list[tuple[Record, float, Record]]:
+    """The source lines a transform takes, each with its quantity and the body's entry for it.
 
-    The body asks as NetSuite's transform bodies do: ``{"item": {"items": [{"orderLine": 1, "quantity": 2}]}}``.
+    The body asks as NetSuite's transform bodies do: ``{"item": {"items": [{"orderLine": 1, "quantity": 2}]}}``;
+    an entry without a quantity takes what the line has left, ``"itemReceive": false`` takes nothing. Without
+    entries every line with something left is taken; with ``every_line`` the lines no entry names are too.
     """
     lines = source["item"]["items"]
     sublist = body.get("item")
     asked = sublist.get("items") if isinstance(sublist, dict) else None
     if asked is None:
-        return [(line, available(line)) for line in lines if available(line) > 0]
+        return [(line, available(line), {}) for line in lines if available(line) > 0]
     by_number = {line["line"]: line for line in lines}
-    chosen: list[tuple[Record, float]] = []
+    chosen: list[tuple[Record, float, Record]] = []
+    taken: dict[int, float] = {}
     for index, entry in enumerate(asked if isinstance(asked, list) else []):
         line = by_number.get(entry.get("orderLine")) if isinstance(entry, dict) else None
         if line is None:
             raise invalid_value(_ref_text(entry), "orderLine", f"item.items[{index}].orderLine")
-        quantity = entry.get("quantity")
-        if not _positive(quantity) or quantity > available(line):
+        number = line["line"]
+        taken.setdefault(number, 0)
+        if entry.get("itemReceive") is False:
+            continue
+        # Two entries may take from one line (a credit at two prices): together they fit in what it has left.
+        left = available(line) - taken[number]
+        quantity = entry.get("quantity", left)
+        if not _positive(quantity):
             raise invalid_value(quantity, "quantity", f"item.items[{index}].quantity")
-        chosen.append((line, quantity))
-    return chosen
+        if quantity > left:
+            raise ns_error(
+                400,
+                f"Error while accessing resource: You can not {verb} more than {left} of the item on line {number}.",
+                "USER_ERROR",
+                path=f"item.items[{index}].quantity",
+            )
+        taken[number] += quantity
+        chosen.append((line, quantity, entry))
+    if every_line:
+        chosen += [(line, available(line), {}) for line in lines if line["line"] not in taken and available(line) > 0]
+    return sorted(chosen, key=lambda picked: int(picked[0]["line"]))
 
 
 def _unfulfilled(line: Record) -> float:
     """What is left to ship on a line; a closed line has nothing left."""
     return 0 if line.get("isClosed") else line["quantity"] - line["quantityFulfilled"]
+
+
+def _unbilled(line: Record) -> float:
+    left: float = line["quantityFulfilled"] - line["quantityBilled"]
+    return left
+
+
+def _unreceived(line: Record) -> float:
+    left: float = line["quantity"] - line.get("quantityReceived", 0)
+    return left
+
+
+def _uncredited(line: Record) -> float:
+    left: float = line["quantity"] - line.get("quantityBilled", 0)
+    return left
 
 
 def _merged_lines(record: Record, sublist: Any) -> list[Record]:
@@ -871,6 +1046,20 @@ def _order_progress(lines: list[Record]) -> str:
     return "E" if fulfilled > billed else "D"
 
 
+def _return_progress(lines: list[Record]) -> str:
+    """A return authorization's status from what came back and what was credited."""
+    authorized = sum(line["quantity"] for line in lines)
+    received = sum(line.get("quantityReceived", 0) for line in lines)
+    credited = sum(line.get("quantityBilled", 0) for line in lines)
+    if credited >= authorized:
+        return "G"
+    if received >= authorized:
+        return "F"
+    if received == 0:
+        return "B"
+    return "E" if received > credited else "D"
+
+
 def _cannot_initialize(target_type: str, source: Record) -> HttpError:
     return ns_error(
         400,
@@ -898,7 +1087,7 @@ def _suiteql_row(record_type: str, record: Record) -> dict[str, Any]:
         "tranid": record.get("tranId"),
         "externalid": record.get("externalId"),
         "type": TRANSACTIONS[record_type][2],
-        "status": record["status"]["id"],
+        "status": record.get("status", {}).get("id"),
         "entity": record["entity"]["id"],
         "trandate": record.get("tranDate"),
     }

@@ -13,6 +13,7 @@ from infra.local.clock import Clock
 from infra.local.sandboxes.netsuite import RECORD_API, NetSuiteSandbox
 from infra.samples import load_json, shopify_payload
 from shared.ids import customer_external_id, erp_external_id
+from tests.integration.sandboxes.support import FrozenClock
 
 SHOP = "acme-supply.myshopify.com"
 ORDER_EID = erp_external_id(f"shopify:{SHOP}:7124853309745")
@@ -192,6 +193,7 @@ def test_over_fulfilling_a_line_is_rejected(api: httpx.Client) -> None:
     too_many = {"item": {"items": [{"orderLine": 1, "quantity": 13}]}}
     response = api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", json=too_many)
     assert response.status_code == 400
+    assert error_code(response) == "USER_ERROR"
     assert response.json()["o:errorDetails"][0]["o:errorPath"] == "item.items[0].quantity"
 
 
@@ -208,6 +210,158 @@ def test_return_authorization_then_credit_memo(api: httpx.Client) -> None:
     assert memo["createdFrom"]["id"] == ra_id
     assert api.get(f"/returnAuthorization/{ra_id}").json()["status"]["refName"] == "Refunded"
     assert api.post(f"/returnAuthorization/{ra_id}/!transform/creditMemo").status_code == 400
+
+
+def test_a_fulfillment_takes_every_open_line_unless_told_not_to(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    # As NetSuite fills a fulfillment in: each line in full; an entry changes a line or keeps it off.
+    body = {"item": {"items": [{"orderLine": 1, "quantity": 5}, {"orderLine": 2, "itemReceive": False}]}}
+    first = created_id(api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", json=body))
+    shipped = api.get(f"/itemFulfillment/{first}").json()["item"]["items"]
+    assert [(line["orderLine"], line["quantity"]) for line in shipped] == [(1, 5), (3, 20), (4, 50), (5, 8)]
+
+    only = {"item": {"items": [{"orderLine": 2, "quantity": 1}]}}
+    second = created_id(
+        api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", params={"replace": "item"}, json=only)
+    )
+    assert [line["orderLine"] for line in api.get(f"/itemFulfillment/{second}").json()["item"]["items"]] == [2]
+    order = api.get(f"/salesOrder/{order_id}").json()
+    assert [line["quantityFulfilled"] for line in order["item"]["items"]] == [5, 1, 20, 50, 8]
+    assert order["orderStatus"]["refName"] == "Pending Billing/Partially Fulfilled"
+
+
+def test_an_invoice_bills_the_lines_asked_and_no_more_than_fulfilled(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    first_two = {"item": {"items": [{"orderLine": 1, "quantity": 12}, {"orderLine": 2, "quantity": 10}]}}
+    created_id(
+        api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", params={"replace": "item"}, json=first_two)
+    )
+    too_much = {"item": {"items": [{"orderLine": 1, "quantity": 12}, {"orderLine": 3, "quantity": 1}]}}
+    refused = api.post(f"/salesOrder/{order_id}/!transform/invoice", params={"replace": "item"}, json=too_much)
+    assert refused.status_code == 400
+    assert error_code(refused) == "USER_ERROR"
+    assert refused.json()["o:errorDetails"][0]["o:errorPath"] == "item.items[1].quantity"
+
+    gloves = {"item": {"items": [{"orderLine": 1, "quantity": 12}]}}
+    invoice_id = created_id(api.post(f"/salesOrder/{order_id}/!transform/invoice", json=gloves))
+    assert api.get(f"/invoice/{invoice_id}").json()["total"] == 1014.0  # 12 x 84.50: the wrap is not billed yet
+    order = api.get(f"/salesOrder/{order_id}").json()
+    assert [line["quantityBilled"] for line in order["item"]["items"]] == [12, 0, 0, 0, 0]
+
+
+def test_a_transform_reusing_an_external_id_is_dup_rcrd_and_moves_nothing(
+    netsuite: NetSuiteSandbox, api: httpx.Client
+) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    body = {"externalId": "ship-1", "item": {"items": [{"orderLine": 1, "quantity": 1}]}}
+    path = f"/salesOrder/{order_id}/!transform/itemFulfillment"
+    fulfillment_id = created_id(api.post(path, params={"replace": "item"}, json=body))
+    again = api.post(path, params={"replace": "item"}, json=body)
+    assert again.status_code == 400
+    assert error_code(again) == "DUP_RCRD"
+    assert api.get("/itemFulfillment/eid:ship-1").json()["id"] == fulfillment_id
+    assert api.get(f"/salesOrder/{order_id}").json()["item"]["items"][0]["quantityFulfilled"] == 1
+    assert netsuite.count("itemFulfillment") == 1
+
+
+def test_receipts_and_partial_credits_move_the_return_authorization(api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    created_id(api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment"))
+    returned = {"item": {"items": [{"orderLine": 1, "quantity": 2}, {"orderLine": 3, "quantity": 2}]}}
+    ra_id = created_id(api.post(f"/salesOrder/{order_id}/!transform/returnAuthorization", json=returned))
+
+    def status() -> str:
+        value: str = api.get(f"/returnAuthorization/{ra_id}").json()["orderStatus"]["refName"]
+        return value
+
+    one_pair = {"externalId": "rcv-1", "item": {"items": [{"orderLine": 1}, {"orderLine": 2, "quantity": 1}]}}
+    receipt_id = created_id(api.post(f"/returnAuthorization/{ra_id}/!transform/itemReceipt", json=one_pair))
+    receipt = api.get("/itemReceipt/eid:rcv-1").json()
+    assert receipt["id"] == receipt_id
+    assert receipt["createdFrom"]["id"] == ra_id
+    assert [(line["orderLine"], line["quantity"]) for line in receipt["item"]["items"]] == [(1, 2), (2, 1)]
+    assert status() == "Pending Refund/Partially Received"
+
+    # Two prices on one line: one unit in full, the other at half.
+    credit = {
+        "item": {
+            "items": [
+                {"orderLine": 1, "quantity": 1},
+                {"orderLine": 1, "quantity": 1, "rate": 42.25, "amount": 42.25},
+                {"orderLine": 2, "quantity": 1},
+            ]
+        }
+    }
+    memo_id = created_id(
+        api.post(f"/returnAuthorization/{ra_id}/!transform/creditMemo", params={"replace": "item"}, json=credit)
+    )
+    assert api.get(f"/creditMemo/{memo_id}").json()["total"] == 165.70  # 84.50 + 42.25 + 38.95
+    assert status() == "Partially Received"  # all that came back is credited; one unit is still out
+
+    created_id(api.post(f"/returnAuthorization/{ra_id}/!transform/itemReceipt"))
+    assert status() == "Pending Refund"
+    over = {"item": {"items": [{"orderLine": 2, "quantity": 2}]}}
+    refused = api.post(f"/returnAuthorization/{ra_id}/!transform/creditMemo", json=over)
+    assert error_code(refused) == "USER_ERROR"
+    created_id(api.post(f"/returnAuthorization/{ra_id}/!transform/creditMemo"))
+    assert status() == "Refunded"
+    assert api.post(f"/returnAuthorization/{ra_id}/!transform/itemReceipt").status_code == 400  # all back
+
+
+def test_the_snapshot_lists_after_sale_records_with_their_time_on_the_clock(
+    netsuite: NetSuiteSandbox, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FrozenClock(1_767_628_800.0)
+    monkeypatch.setattr(netsuite, "clock", clock)
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    clock.advance(60)
+    fulfillment = created_id(
+        api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment", json={"externalId": "ship-1"})
+    )
+    clock.advance(0.25)
+    invoice = created_id(api.post(f"/salesOrder/{order_id}/!transform/invoice", json={"externalId": "inv-1"}))
+    clock.advance(86_400)
+    ra = created_id(
+        api.post(
+            f"/salesOrder/{order_id}/!transform/returnAuthorization",
+            json={"externalId": "rma-1", "item": {"items": [{"orderLine": 2, "quantity": 1}]}},
+        )
+    )
+    receipt = created_id(api.post(f"/returnAuthorization/{ra}/!transform/itemReceipt"))
+    memo = created_id(api.post(f"/returnAuthorization/{ra}/!transform/creditMemo"))
+
+    state = netsuite.snapshot()
+    [shipped] = state["item_fulfillments"]
+    [billed] = state["invoices"]
+    assert (shipped["id"], shipped["external_id"], shipped["created_at"]) == (fulfillment, "ship-1", 1_767_628_860.0)
+    assert (billed["id"], billed["sales_order_id"], billed["total"]) == (invoice, order_id, 3293.10)
+    assert billed["created_at"] == 1_767_628_860.25
+    assert billed["created_from"] == {"type": "salesOrder", "id": order_id}
+    assert [(line["sku"], line["quantity"]) for line in billed["lines"]][:2] == [
+        ("GLV-NIT4-L-CS", 12),
+        ("SW-18-1500-80-C4", 10),
+    ]
+    [returned] = state["return_authorizations"]
+    assert (returned["id"], returned["external_id"], returned["status"]) == (ra, "rma-1", "Refunded")
+    [received] = state["item_receipts"]
+    [credited] = state["credit_memos"]
+    assert (received["id"], received["return_authorization_id"], received["sales_order_id"]) == (
+        receipt,
+        ra,
+        order_id,
+    )
+    assert (credited["id"], credited["total"], credited["return_authorization_id"]) == (memo, 72.4, ra)
+
+
+def test_outages_and_injected_errors_reach_the_transforms(netsuite: NetSuiteSandbox, api: httpx.Client) -> None:
+    order_id = created_id(api.post("/salesOrder", json=sales_order()))
+    now = netsuite.clock.now()
+    netsuite.faults = netsuite.faults.model_copy(update={"outages": [(now - 1, now + 3600)]})
+    down = api.post(f"/salesOrder/{order_id}/!transform/itemFulfillment")
+    assert down.status_code == 503
+    assert error_code(down) == "UNEXPECTED_ERROR"
+    assert api.get("/invoice/eid:inv-1").status_code == 503
+    assert netsuite.count("itemFulfillment") == 0
 
 
 def test_customers_are_seeded_with_terms_credit_hold_and_inactive(api: httpx.Client) -> None:
