@@ -39,6 +39,7 @@ def deps() -> ReleaseDeps:
         wms=wms()(),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         states=DynamoOrderStore(env().ORDERS_TABLE_NAME),
+        routing=env().ROUTING_RULES,
     )
 
 

@@ -9,6 +9,7 @@ from shared.ids import safe_ref
 from shared.models.events import FulfillmentReleased, OrderAccepted, metadata_for
 from shared.models.lifecycle import FulfillmentRelease, FulfillmentRequest
 from shared.models.order_state import OrderState
+from shared.models.rules import RoutingRules
 from shared.observability import logger
 from shared.ports import EventPublisher
 from shared.wms.ports import Wms
@@ -27,6 +28,7 @@ class ReleaseDeps:
     wms: Wms
     publisher: EventPublisher
     states: OrderStates
+    routing: RoutingRules | None = None
 
 
 def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[FulfillmentReleased]:
@@ -44,6 +46,7 @@ def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[Fulfill
             lines=allocation.lines,
             ship_to=order.shipping_address,
             order_number=order.order_number,
+            facility=_facility(allocation.warehouse, deps.routing),
         )
         # Before the WMS has it: its shipment webhooks name the order by this reference only.
         deps.states.remember_reference(request.reference_id, order.key)
@@ -65,6 +68,11 @@ def release_fulfillment(event: OrderAccepted, deps: ReleaseDeps) -> list[Fulfill
         logger.info("fulfillment released", warehouse=allocation.warehouse, wms_created=wms_order.created)
     deps.publisher.publish(released)
     return released
+
+
+def _facility(warehouse: str, routing: RoutingRules | None) -> str | None:
+    warehouses = routing.warehouses if routing is not None else ()
+    return next((w.wms_facility for w in warehouses if w.id == warehouse), None)
 
 
 def _cancelling(order_key: str, deps: ReleaseDeps) -> bool:

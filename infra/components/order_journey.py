@@ -103,7 +103,7 @@ class OrderJourney(Construct):
             "release_fulfillment",
             "Release accepted orders to the WMS, once per warehouse",
             events.EventPattern(source=[ORDERS], detail_type=["OrderAccepted"]),
-            environment=orders_table,
+            environment={**orders_table, "ROUTING_RULES": routing},
         )
         update = consumer(
             "UpdateChannel",

@@ -53,6 +53,8 @@ class FulfillmentRequest(_Model):
     lines: tuple[AllocatedLine, ...] = Field(min_length=1)
     ship_to: Address | None = None
     order_number: str | None = None
+    # The WMS's id of the warehouse (``Warehouse.wms_facility``): the WMS ships from there, where we reserved.
+    facility: str | None = None
 
 
 class FulfillmentRelease(_Model):

@@ -161,6 +161,9 @@ class ShipBobWms:
         }
         if request.order_number:
             body["order_number"] = request.order_number
+        if request.facility is not None and request.facility.isdigit():
+            # ShipBob's "desired fulfillment center": it ships from where Crossdock reserved the stock.
+            body["location_id"] = int(request.facility)
         return body
 
 

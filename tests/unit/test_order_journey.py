@@ -177,6 +177,20 @@ def test_release_makes_one_request_per_allocation() -> None:
     assert {r.metadata.source for r in released} == {"crossdock.fulfillment"}
 
 
+def test_each_release_names_its_warehouse_s_wms_facility_and_is_findable_by_its_reference() -> None:
+    routing = RoutingRules(
+        warehouses=(
+            Warehouse(id="wh-east", erp_location="1", wms_facility="1", regions=("US-MA",)),
+            Warehouse(id="wh-west", erp_location="2", wms_facility="2", regions=("US",)),
+        )
+    )
+    wms, states = FakeWms(), FakeOrderStore()
+    release_fulfillment(accepted(), ReleaseDeps(wms=wms, publisher=FakePublisher(), states=states, routing=routing))
+    assert {r.warehouse: r.facility for r in wms.requests.values()} == {"wh-east": "1", "wh-west": "2"}
+    # Remembered before the WMS had it: its shipment webhooks name the order by this reference only.
+    assert {states.order_for(ref) for ref in wms.requests} == {ORDER.key}
+
+
 def test_reference_ids_are_stable_distinct_per_warehouse_and_safe_for_netsuite_and_shipbob() -> None:
     first, again = release(accepted(), FakeWms()), release(accepted(), FakeWms())
     refs = [r.data.request.reference_id for r in first]

@@ -97,6 +97,10 @@ def test_release_posts_the_order_and_returns_it_created(shipbob: respx.MockRoute
         },
         "phone_number": "+15085550143",
     }
+    assert "location_id" not in body  # no facility: ShipBob picks the fulfillment center
+    shipbob.post("/order").respond(201, json=order())
+    wms().release(request().model_copy(update={"facility": "2"}))
+    assert json.loads(post.calls.last.request.content)["location_id"] == 2
     # Two lines of one SKU travel as one product: ShipBob keys products by reference_id.
     assert [(p["reference_id"], p["quantity"]) for p in body["products"]] == [
         ("GLV-NIT4-L-CS", 15),
