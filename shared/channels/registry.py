@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.carrier.adapter import CarrierWebhookAdapter
 from shared.channels.b2b_portal.adapter import B2BPortalAdapter
 from shared.channels.base import ChannelApi, WebhookAdapter
 from shared.channels.bigcommerce.adapter import BigCommerceAdapter
@@ -19,6 +20,7 @@ _ADAPTERS: dict[str, WebhookAdapter] = {
         WooCommerceAdapter(),
         B2BPortalAdapter(),
         WmsWebhookAdapter(),
+        CarrierWebhookAdapter(),
     )
 }
 

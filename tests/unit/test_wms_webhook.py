@@ -1,4 +1,8 @@
-"""The WMS inventory webhooks: Standard Webhooks verification, both topics from the samples, bad bodies, dedupe."""
+"""The WMS webhooks: Standard Webhooks verification, every topic from the samples, bad bodies, dedupe.
+
+Inventory topics map to a ``Delivery``; the shipment and return topics name the order by a reference (the release's
+reference id, the RMA number), so they map to an ``OrderBound`` whose ``build`` makes the event for an order key.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,20 @@ import pytest
 
 from infra.samples import compact, wms_delivery, wms_payload
 from infra.schemas import SCHEMAS_DIR
-from shared.channels.base import Delivery, WebhookRequest
+from shared.channels.base import Delivery, OrderBound, WebhookRequest
 from shared.channels.registry import API_PLATFORMS, adapter_for
 from shared.errors import NotFound, Unauthorized, ValidationFailed
-from shared.models.events import CONTRACTS, StockReported, derive_id
+from shared.models.events import (
+    CONTRACTS,
+    ReturnReceived,
+    ShipmentDispatched,
+    ShipmentProgressed,
+    StockReported,
+    derive_id,
+)
 from shared.models.inventory import MAX_REPORT_ITEMS, ReportKind
+from shared.models.returns import Condition, Disposition
+from shared.models.shipping import Milestone
 from shared.wms.webhook import TOPICS, WmsWebhookAdapter
 
 SECRET = "whsec_" + base64.b64encode(b"wms-signing-key-0123456789abcdef").decode()
@@ -46,7 +59,16 @@ def request(
 
 
 def parse(payload: object, **options: Any) -> Delivery:
-    return adapter().parse(request(payload, **options))
+    parsed = adapter().parse(request(payload, **options))
+    assert isinstance(parsed, Delivery)
+    return parsed
+
+
+def bound(payload: object, topic: str, **options: Any) -> OrderBound:
+    parsed = adapter().parse(request(payload, topic=topic, **options))
+    assert isinstance(parsed, OrderBound)
+    assert parsed.topic == topic
+    return parsed
 
 
 def snapshot(**changes: Any) -> dict[str, Any]:
@@ -165,9 +187,7 @@ def test_no_topic_anywhere_is_refused() -> None:
     assert caught.value.details["field"] == "x-webhook-topic"
 
 
-@pytest.mark.parametrize(
-    "topic", ["order.shipped", "order.shipment.delivered", "order.shipment.cancelled", "inventory.deleted"]
-)
+@pytest.mark.parametrize("topic", ["order.shipment.cancelled", "order.shipment.on_hold", "inventory.deleted"])
 def test_a_topic_we_do_not_take_is_not_found(topic: str) -> None:
     with pytest.raises(NotFound):
         parse({"id": 500001, "status": "Completed"}, topic=topic)
@@ -256,7 +276,7 @@ def test_a_missing_or_huge_webhook_id_is_refused() -> None:
 # -- dedupe and ids ----------------------------------------------------------------------------------------------
 def test_every_retry_of_one_event_shares_the_dedupe_key_and_event_id() -> None:
     first = parse(wms_payload(), timestamp=NOW)
-    retry = adapter().parse(request(wms_payload(), timestamp=NOW + 3600, secret=[OLD_SECRET, SECRET]))
+    retry = parse(wms_payload(), timestamp=NOW + 3600, secret=[OLD_SECRET, SECRET])
     assert first.dedupe_key == retry.dedupe_key == f"wms:inventory.snapshot:{MSG_ID}"
     assert first.event.metadata.event_id == retry.event.metadata.event_id
     assert first.event.metadata.event_id == derive_id("StockReported", first.dedupe_key)
@@ -289,3 +309,281 @@ def test_absurd_quantities_get_a_400(topic: str, change: dict[str, Any], field: 
         WmsWebhookAdapter().parse(request)
     assert refused.value.status_code == 400
     assert refused.value.details.get("field") == field
+
+
+# -- shipments ---------------------------------------------------------------------------------------------------
+ORDER_KEY = "shopify:acme-supply.myshopify.com:7124853309745"
+REFERENCE = "shopify-61958626-7124853309745-east"
+
+
+def shipped(**changes: Any) -> dict[str, Any]:
+    return {**wms_payload("order_shipped"), **changes}
+
+
+def product(sku: str, *quantities: int, by: str = "reference_id") -> dict[str, Any]:
+    return {by: sku, "inventory_items": [{"quantity": quantity} for quantity in quantities]}
+
+
+def schema_valid(event: Any) -> None:
+    schema = json.loads((SCHEMAS_DIR / f"{event.detail_type}.json").read_text())
+    jsonschema.validate(json.loads(event.model_dump_json()), schema)
+
+
+def test_order_shipped_maps_to_a_shipment_with_a_package_per_parent_carton() -> None:
+    parsed = bound(wms_payload("order_shipped"), "order.shipped")
+    assert parsed.reference == REFERENCE
+    assert parsed.dedupe_key == f"wms:order.shipped:{MSG_ID}"
+    event = parsed.build(ORDER_KEY)
+    assert isinstance(event, ShipmentDispatched)
+    schema_valid(event)
+    shipment = event.data
+    assert (shipment.shipment_id, shipment.order_key, shipment.reference_id) == ("500002", ORDER_KEY, REFERENCE)
+    assert (shipment.facility, shipment.carrier, shipment.service) == ("1", "UPS", "Ground")
+    assert shipment.tracking_url == "https://www.ups.com/track?tracknum=1Z0A5E840342167593"
+    assert shipment.quantities() == {"GLV-NIT4-L-CS": 12, "EYE-AF-CLR-12": 20, "VST-C2-LXL-YL": 20}
+    assert shipment.tracking_numbers == ("1Z0A5E840342167593", "1Z0A5E840342167600")
+    assert [{line.sku: line.quantity for line in package.lines} for package in shipment.packages] == [
+        {"GLV-NIT4-L-CS": 12, "EYE-AF-CLR-12": 8},
+        {"EYE-AF-CLR-12": 12, "VST-C2-LXL-YL": 20},
+    ]
+    assert all(package.carrier == "UPS" for package in shipment.packages)
+    assert shipment.shipped_at.isoformat() == "2026-03-03T16:52:10+00:00"
+
+
+def test_the_ids_derive_from_the_delivery_and_the_order() -> None:
+    first = bound(wms_payload("order_shipped"), "order.shipped").build(ORDER_KEY)
+    retry = bound(wms_payload("order_shipped"), "order.shipped", timestamp=NOW + 60).build(ORDER_KEY)
+    other = bound(wms_payload("order_shipped"), "order.shipped", msg_id="msg_other").build(ORDER_KEY)
+    assert first.metadata.event_id == retry.metadata.event_id
+    assert first.metadata.event_id == derive_id("ShipmentDispatched", f"wms:order.shipped:{MSG_ID}")
+    assert other.metadata.event_id != first.metadata.event_id
+    assert first.metadata.correlation_id == derive_id("order", ORDER_KEY)
+    assert first.metadata.source == "crossdock.intake"
+
+
+def test_without_cartons_the_shipment_is_one_package_from_its_tracking() -> None:
+    shipment = bound(shipped(parent_cartons=[]), "order.shipped").build(ORDER_KEY).data
+    [package] = shipment.packages
+    assert package.tracking_number == "1Z0A5E840342167593"
+    assert package.lines == shipment.lines
+
+
+def test_lines_are_summed_per_sku_across_products_and_lots() -> None:
+    products = [
+        product("GLV-NIT4-L-CS", 5, 7),
+        product("EYE-AF-CLR-12", 3, by="sku"),
+        product("GLV-NIT4-L-CS", 2),
+        product("VST-C2-LXL-YL", 0),
+    ]
+    shipment = bound(shipped(products=products, parent_cartons=[]), "order.shipped").build(ORDER_KEY).data
+    assert [(line.sku, line.quantity) for line in shipment.lines] == [("GLV-NIT4-L-CS", 14), ("EYE-AF-CLR-12", 3)]
+
+
+def test_shipped_at_falls_back_to_the_tracking_shipping_date() -> None:
+    tracking = {**wms_payload("order_shipped")["tracking"], "shipping_date": "2026-03-03T11:00:00-05:00"}
+    payload = shipped(actual_fulfillment_date=None, tracking=tracking)
+    assert bound(payload, "order.shipped").build(ORDER_KEY).data.shipped_at.isoformat() == "2026-03-03T11:00:00-05:00"
+
+
+def _carton_holding(*products: dict[str, Any]) -> dict[str, Any]:
+    return {"barcode": "1Z0A5E840342167611", "cartons": [{"products": list(products)}]}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tracking": None}, "tracking"),
+        ({"reference_id": ""}, "reference_id"),
+        ({"location": {"id": 0}}, "location.id"),
+        ({"id": "five"}, "id"),
+        (
+            {"actual_fulfillment_date": None, "tracking": {"carrier": "UPS", "tracking_number": "1Z"}},
+            "actual_fulfillment_date",
+        ),
+        ({"actual_fulfillment_date": "2026-03-03T16:52:10"}, "actual_fulfillment_date"),
+        ({"products": []}, "products"),
+        ({"products": [product("GLV-NIT4-L-CS", 0)]}, "products"),
+        ({"products": [{"inventory_items": [{"quantity": 1}]}]}, "products.0"),
+        ({"products": [product("GLV-NIT4-L-CS", -1)]}, "products.0.inventory_items.0.quantity"),
+        ({"products": [product("GLV-NIT4-L-CS")]}, "products.0.inventory_items"),
+        ({"tracking": {"carrier": "", "tracking_number": "1Z"}}, "tracking.carrier"),
+        ({"parent_cartons": [_carton_holding(product("GLV-NIT4-L-CS", 13))]}, "parent_cartons.0.cartons"),
+        ({"parent_cartons": [_carton_holding(product("NOT-SHIPPED", 1))]}, "parent_cartons.0.cartons"),
+        ({"parent_cartons": [{"barcode": "", "cartons": []}]}, "parent_cartons.0.barcode"),
+    ],
+)
+def test_a_bad_shipment_names_the_field(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        adapter().parse(request(shipped(**change), topic="order.shipped"))
+    assert caught.value.status_code == 400
+    assert caught.value.details["field"] == field
+
+
+def test_a_carton_split_across_parent_cartons_may_add_up_to_the_shipment_but_no_more() -> None:
+    cartons = [_carton_holding(product("GLV-NIT4-L-CS", 6)), _carton_holding(product("GLV-NIT4-L-CS", 6))]
+    shipment = bound(shipped(parent_cartons=cartons), "order.shipped").build(ORDER_KEY).data
+    assert [package.lines[0].quantity for package in shipment.packages] == [6, 6]
+    with pytest.raises(ValidationFailed) as caught:
+        adapter().parse(request(shipped(parent_cartons=[*cartons, cartons[0]]), topic="order.shipped"))
+    assert caught.value.details["field"] == "parent_cartons.2.cartons"
+
+
+# -- progress ----------------------------------------------------------------------------------------------------
+def test_packed_maps_to_progress_from_the_wms() -> None:
+    parsed = bound(wms_payload("order_shipment_status_updated"), "order.shipment.status.updated")
+    assert parsed.reference == REFERENCE
+    event = parsed.build(ORDER_KEY)
+    assert isinstance(event, ShipmentProgressed)
+    schema_valid(event)
+    progress = event.data
+    assert (progress.milestone, progress.reported_by, progress.shipment_id) == (Milestone.PACKED, "wms", "500001")
+    assert progress.order_key == ORDER_KEY
+    assert progress.at.isoformat() == "2026-03-03T16:12:10+00:00"
+    assert progress.tracking_number is None
+    assert progress.detail == "Packed and ready for a label"
+
+
+def test_the_newest_status_detail_decides_picked() -> None:
+    payload = wms_payload("order_shipment_status_updated")
+    payload["status_details"] = payload["status_details"][:1]
+    progress = bound(payload, "order.shipment.status.updated").build(ORDER_KEY).data
+    assert progress.milestone is Milestone.PICKED
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"status_details": []}, "status_details"),
+        (
+            {"status_details": [{"id": 1, "name": "Picked"}, {"id": 2, "name": "LabeledCreated"}]},
+            "status_details.1.name",
+        ),
+        ({"last_update_at": None}, "last_update_at"),
+    ],
+)
+def test_a_bad_status_update_names_the_field(change: dict[str, Any], field: str) -> None:
+    payload = {**wms_payload("order_shipment_status_updated"), **change}
+    with pytest.raises(ValidationFailed) as caught:
+        adapter().parse(request(payload, topic="order.shipment.status.updated"))
+    assert caught.value.details["field"] == field
+
+
+def test_delivered_maps_to_the_delivered_milestone_with_tracking() -> None:
+    parsed = bound(wms_payload("order_shipment_delivered"), "order.shipment.delivered")
+    event = parsed.build(ORDER_KEY)
+    schema_valid(event)
+    progress = event.data
+    assert (progress.milestone, progress.shipment_id, progress.carrier) == (Milestone.DELIVERED, "500002", "UPS")
+    assert progress.tracking_number == "1Z0A5E840342167593"
+    assert progress.at.isoformat() == "2026-03-06T01:12:44+00:00"
+    assert event.metadata.event_id == derive_id("ShipmentProgressed", f"wms:order.shipment.delivered:{MSG_ID}")
+    payload = {**wms_payload("order_shipment_delivered"), "delivery_date": None}
+    with pytest.raises(ValidationFailed) as caught:
+        adapter().parse(request(payload, topic="order.shipment.delivered"))
+    assert caught.value.details["field"] == "delivery_date"
+
+
+def test_an_exception_says_why() -> None:
+    payload = {
+        **wms_payload("order_shipment_status_updated"),
+        "status": "Exception",
+        "status_details": [{"id": 1, "name": "OutOfStock", "description": "Out of stock: GLV-NIT4-L-CS"}],
+    }
+    progress = bound(payload, "order.shipment.exception").build(ORDER_KEY).data
+    assert (progress.milestone, progress.detail) == (Milestone.EXCEPTION, "Out of stock: GLV-NIT4-L-CS")
+    # The topic header is not signed: a shipment whose body says otherwise is not an exception.
+    with pytest.raises(ValidationFailed) as caught:
+        adapter().parse(request(wms_payload("order_shipped"), topic="order.shipment.exception"))
+    assert caught.value.details["field"] == "status"
+
+
+# -- returns -----------------------------------------------------------------------------------------------------
+RMA = "RMA-7124853309745-1"
+
+
+def returned(**changes: Any) -> dict[str, Any]:
+    return {**wms_payload("return_completed"), **changes}
+
+
+def item(*taken: tuple[str, str | None, int], sku: str = "GLV-NIT4-L-CS") -> dict[str, Any]:
+    steps = [{"action": a, "action_reason": r, "quantity_processed": q} for a, r, q in taken]
+    return {"id": 9001, "sku": sku, "quantity": sum(q for _, _, q in taken), "action_taken": steps}
+
+
+def test_return_completed_maps_to_a_receipt_named_by_its_rma() -> None:
+    parsed = bound(wms_payload("return_completed"), "return.completed")
+    assert parsed.reference == RMA
+    assert parsed.dedupe_key == f"wms:return.completed:{MSG_ID}"
+    event = parsed.build(ORDER_KEY)
+    assert isinstance(event, ReturnReceived)
+    schema_valid(event)
+    receipt = event.data
+    assert (receipt.receipt_id, receipt.rma_number, receipt.order_key) == ("700001", RMA, ORDER_KEY)
+    assert receipt.facility == "1"
+    assert receipt.received_at.isoformat() == "2026-03-09T01:12:44+00:00"
+    assert [(line.sku, line.quantity, line.condition, line.disposition) for line in receipt.lines] == [
+        ("GLV-NIT4-L-CS", 2, Condition.NEW, Disposition.RESTOCK),
+        ("GLV-NIT4-L-CS", 1, Condition.DAMAGED, Disposition.SCRAP),
+        ("EYE-AF-CLR-12", 4, Condition.OPENED, Disposition.RESTOCK),
+    ]
+    assert receipt.restocked() == {"GLV-NIT4-L-CS": 2, "EYE-AF-CLR-12": 4}
+    assert event.metadata.event_id == derive_id("ReturnReceived", parsed.dedupe_key)
+
+
+@pytest.mark.parametrize(
+    ("action", "reason", "condition", "disposition"),
+    [
+        ("Restock", "New, unopened", Condition.NEW, Disposition.RESTOCK),
+        ("Restock", "Opened", Condition.OPENED, Disposition.RESTOCK),
+        ("Restock", None, Condition.NEW, Disposition.RESTOCK),
+        ("restock", "Unopened, sellable", Condition.NEW, Disposition.RESTOCK),
+        ("Quarantine", "Used, needs inspection", Condition.OPENED, Disposition.SCRAP),
+        ("Quarantine", None, Condition.DAMAGED, Disposition.SCRAP),
+        ("Dispose", "Damaged in transit", Condition.DAMAGED, Disposition.SCRAP),
+        ("Dispose", "Defective", Condition.DAMAGED, Disposition.SCRAP),
+    ],
+)
+def test_shipbob_actions_and_reasons_map_to_disposition_and_condition(
+    action: str, reason: str | None, condition: Condition, disposition: Disposition
+) -> None:
+    parsed = bound(returned(inventory=[item((action, reason, 3))]), "return.completed")
+    [line] = parsed.build(ORDER_KEY).data.lines
+    assert (line.quantity, line.condition, line.disposition) == (3, condition, disposition)
+
+
+def test_one_sku_processed_twice_alike_is_one_line_and_unprocessed_steps_are_skipped() -> None:
+    inventory = [item(("Restock", "New", 1), ("Restock", "New", 2), ("Dispose", "Damaged", 0))]
+    [line] = bound(returned(inventory=inventory), "return.completed").build(ORDER_KEY).data.lines
+    assert (line.quantity, line.disposition) == (3, Disposition.RESTOCK)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"status": "Processing"}, "status"),
+        ({"reference_id": ""}, "reference_id"),
+        ({"completed_date": None}, "completed_date"),
+        ({"fulfillment_center": {"name": "East"}}, "fulfillment_center.id"),
+        ({"inventory": []}, "inventory"),
+        ({"inventory": [item(("Restock", None, 0))]}, "inventory"),
+        ({"inventory": [item(("Donate", None, 1))]}, "inventory.0.action_taken.0.action"),
+        ({"inventory": [{"id": 9001, "quantity": 1, "action_taken": []}]}, "inventory.0.sku"),
+        (
+            {"inventory": [{**item(("Restock", None, -1)), "quantity": 1}]},
+            "inventory.0.action_taken.0.quantity_processed",
+        ),
+    ],
+)
+def test_a_bad_return_names_the_field(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        adapter().parse(request(returned(**change), topic="return.completed"))
+    assert caught.value.status_code == 400
+    assert caught.value.details["field"] == field
+
+
+def test_a_tampered_shipment_is_refused() -> None:
+    signed = request(wms_payload("order_shipped"), topic="order.shipped")
+    tampered = WebhookRequest(headers=signed.headers, body=signed.body.replace(b'"quantity":12', b'"quantity":99'))
+    assert tampered.body != signed.body
+    with pytest.raises(Unauthorized):
+        adapter().verify(tampered, [SECRET.encode()])

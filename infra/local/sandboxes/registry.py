@@ -11,6 +11,7 @@ from infra.local.sandboxes.base import Sandbox
 def _factories() -> dict[str, Callable[[Clock], Sandbox]]:
     # Imported here so the local stack's import stays light for the commands that need no sandbox.
     from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
+    from infra.local.sandboxes.carrier import CarrierSandbox
     from infra.local.sandboxes.netsuite import NetSuiteSandbox
     from infra.local.sandboxes.shopify import ShopifySandbox
     from infra.local.sandboxes.wms import WmsSandbox
@@ -22,6 +23,7 @@ def _factories() -> dict[str, Callable[[Clock], Sandbox]]:
         "woocommerce": lambda clock: WooCommerceSandbox(clock),
         "netsuite": lambda clock: NetSuiteSandbox(clock),
         "wms": lambda clock: WmsSandbox(clock),
+        "carrier": lambda clock: CarrierSandbox(clock),
     }
 
 

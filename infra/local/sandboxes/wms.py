@@ -10,12 +10,24 @@ Emulated API (``Authorization: Bearer <token>`` required, not verified; writes n
 - ``GET /2026-01/order/{id}/shipment``, ``GET /2026-01/order/{id}/shipment/{shipment_id}``,
   ``GET /2026-01/shipment/{shipment_id}``: shipments with ``tracking``.
 
-Scenarios drive the warehouse with ``ship()`` and ``deliver()``, which queue webhooks (``order.shipped``,
-``order.shipment.delivered``; a cancel queues ``order.shipment.cancelled``) to ``webhook_targets``. Deliveries
-are signed the way ShipBob signs them, which is Standard Webhooks: ``webhook-id`` (the same on every delivery of
-one event, so duplicates and retries share it), ``webhook-timestamp`` and ``webhook-signature: v1,<base64
-HMAC-SHA256 of "{id}.{timestamp}.{body}">`` keyed with the base64-decoded part of the ``whsec_`` secret, plus
-``x-webhook-topic``. The timestamp and signature are made at send time, per attempt.
+Scenarios drive the warehouse with ``pick()``, ``pack()``, ``ship()``, ``deliver()``, ``report_exception()`` and
+``complete_return()``, which queue webhooks (``order.shipment.status.updated``, ``order.shipped``,
+``order.shipment.delivered``, ``order.shipment.exception``, ``return.completed``; a cancel queues
+``order.shipment.cancelled``) to ``webhook_targets``; ``resend_webhook()`` sends one again later with its
+``webhook-id``, as a manual replay from ShipBob's portal does. Deliveries are signed the way ShipBob signs them,
+which is Standard Webhooks: ``webhook-id`` (the same on every delivery of one event, so duplicates and retries share
+it), ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`` keyed
+with the base64-decoded part of the ``whsec_`` secret, plus ``x-webhook-topic``. The timestamp and signature are
+made at send time, per attempt.
+
+Pick and pack: ShipBob records them as the shipment's ``status_details`` and sends no webhook; this sandbox sends
+``order.shipment.status.updated`` (the topic Crossdock documents for a WMS, ``shared/wms/shipment_payloads.py``)
+with the shipment whenever one is added. A shipment of several packages lists them as ``parent_cartons``, each with
+its tracking number as ``barcode`` and an inner carton holding the products packed in it.
+
+Returns: ``complete_return()`` records a processed ShipBob return (``reference_id`` is the RMA number; each item's
+``action_taken`` says ``Restock``, ``Quarantine`` or ``Dispose`` with the condition as ``action_reason``), puts the
+restocked units back on hand at its fulfillment center, and queues ``return.completed``.
 
 Inventory: on-hand units per (fulfillment center, SKU) at two fulfillment centers, 1 "East" and 2 "West" (the
 routing config's warehouses ``east`` and ``west``). ShipBob has no inventory webhooks; this sandbox sends the ones
@@ -51,7 +63,7 @@ API: Final = "/2026-01"
 DUPLICATE_REFERENCE: Final = "Cannot insert order with existing ReferenceId"
 ORDER_TYPES: Final = ("DTC", "DropShip", "B2B")
 FULFILLMENT_CENTERS: Final = {1: "East", 2: "West"}
-FULFILLMENT_CENTER: Final = {"id": 1, "name": FULFILLMENT_CENTERS[1]}  # where every shipment is fulfilled
+FULFILLMENT_CENTER: Final = {"id": 1, "name": FULFILLMENT_CENTERS[1]}  # where an order with no location_id ships
 MAX_SNAPSHOT_ITEMS: Final = 1000  # SKUs per inventory.snapshot webhook; more are split across several
 TRACKING_URLS: Final = {
     "UPS": "https://www.ups.com/track?tracknum={}",
@@ -59,6 +71,9 @@ TRACKING_URLS: Final = {
     "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
 }
 ALPHANUMERIC: Final = string.ascii_letters + string.digits
+PROGRESS_STATUSES: Final = {"Picked": "Picked by the warehouse", "Packed": "Packed and ready for a label"}
+RETURN_ACTIONS: Final = {"restock": "Restock", "quarantine": "Quarantine", "dispose": "Dispose", "scrap": "Dispose"}
+RETURN_CONDITIONS: Final = {"new": "New, unopened", "opened": "Opened", "damaged": "Damaged"}
 
 
 def signature(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
@@ -101,6 +116,9 @@ class WmsSandbox(Sandbox):
         self.inventory: dict[int, dict[str, int]] = {fc_id: {} for fc_id in FULFILLMENT_CENTERS}
         self._adjustment_ids: set[str] = set()
         self._last_as_of: datetime | None = None
+        self.returns: dict[int, Record] = {}
+        self._next_return_id = 700001
+        self._sent: dict[str, tuple[dict[str, str], bytes, str]] = {}  # webhook-id → headers, body, topic
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -116,6 +134,7 @@ class WmsSandbox(Sandbox):
                     "shipments_by_status": statuses,
                 },
                 "inventory": {str(fc_id): dict(levels) for fc_id, levels in self.inventory.items()},
+                "returns": copy.deepcopy(self.returns),
                 "webhooks": [
                     {"label": d.label, "due_at": d.due_at, "status": d.status, "delivered_at": d.delivered_at}
                     for d in self.outbox
@@ -143,18 +162,23 @@ class WmsSandbox(Sandbox):
         """Label and ship what is left of an order (or ``partial_lines``: reference_id → quantity), then queue
         the signed ``order.shipped`` webhook once per entry of ``delays``.
 
-        ``packages`` are ``{"carrier", "carrier_service", "tracking_number", "tracking_url", "weight_oz"}``; the
-        first gives the shipment's ``tracking``, and with more than one each becomes a parent carton. A partial
-        shipment splits the order as ShipBob does: what ships gets its own shipment, the rest stays Processing.
-        Returns the shipped shipment.
+        ``packages`` are ``{"carrier", "carrier_service", "tracking_number", "tracking_url", "weight_oz",
+        "lines"}``; the first gives the shipment's ``tracking``, and with more than one each becomes a parent carton
+        holding its ``lines`` (reference_id → quantity; when no package says, the SKUs are dealt out in turn). A
+        partial shipment splits the order as ShipBob does: what ships gets its own shipment, the rest stays
+        Processing. Returns the shipped shipment.
         """
         with self.lock:
             order = self.orders.get(order_id)
             pending = self._pending_shipment(order_id)
             if order is None or pending is None:
                 raise ValueError(f"order {order_id} has nothing left to ship")
+            boxes = [self._package(p) for p in packages or [{}]]
+            if len(boxes) > 1:
+                # Checked before the split, so a refused shipment leaves the order as it was.
+                _pack(boxes, dict(partial_lines) if partial_lines else _quantities(pending))
             shipment = self._split(pending, partial_lines) if partial_lines else pending
-            self._label(shipment, [self._package(p) for p in packages or [{}]])
+            self._label(shipment, boxes)
             self._take_from_stock(shipment)
             self._refresh_order_status(order)
             self._notify("order.shipped", shipment, delays)
@@ -170,6 +194,84 @@ class WmsSandbox(Sandbox):
             shipment.update(delivery_date=now, last_update_at=now, last_tracking_update_at=now)
             self._notify("order.shipment.delivered", shipment, delays)
             return copy.deepcopy(shipment)
+
+    def pick(self, order_id: int, *, delays: Sequence[float] = (0.0,)) -> Record:
+        """The warehouse picked what is left to ship: ``Picked`` is added, ``order.shipment.status.updated`` queued."""
+        return self._progress(order_id, "Picked", delays)
+
+    def pack(self, order_id: int, *, delays: Sequence[float] = (0.0,)) -> Record:
+        """The warehouse packed what is left to ship: ``Packed`` is added, ``order.shipment.status.updated`` queued."""
+        return self._progress(order_id, "Packed", delays)
+
+    def report_exception(
+        self,
+        order_id: int,
+        *,
+        name: str = "OutOfStock",
+        description: str = "Out of stock",
+        delays: Sequence[float] = (0.0,),
+    ) -> Record:
+        """What is left to ship goes to ``Exception`` (e.g. out of stock): ``order.shipment.exception`` queued."""
+        with self.lock:
+            shipment = self._pending_shipment(order_id)
+            if shipment is None:
+                raise ValueError(f"order {order_id} has nothing left to ship")
+            details = shipment["status_details"]
+            details.append({"id": len(details) + 1, "name": name, "description": description})
+            shipment.update(status="Exception", last_update_at=self._now())
+            self._notify("order.shipment.exception", shipment, delays)
+            return copy.deepcopy(shipment)
+
+    def complete_return(
+        self,
+        rma_number: str,
+        *,
+        order_id: int | None = None,
+        reference_id: str | None = None,
+        items: Sequence[Mapping[str, Any]],
+        fc_id: int = 1,
+        delays: Sequence[float] = (0.0,),
+    ) -> Record:
+        """Process a return of an order (by ``order_id`` or its ``reference_id``) and queue ``return.completed``.
+
+        ``items`` are ``{"sku", "quantity", "action", "condition"}``: action ``restock``, ``quarantine`` or
+        ``dispose`` (``scrap`` is ``dispose``), condition ``new``, ``opened`` or ``damaged``. A SKU may come twice
+        with different actions. Restocked units go back on hand at ``fc_id``. Returns the return record; an RMA
+        number already completed is refused, as ShipBob refuses a second return with one ``reference_id``.
+        """
+        with self.lock:
+            order = self._order_by(order_id, reference_id)
+            if any(r["reference_id"] == rma_number for r in self.returns.values()):
+                raise ValueError(f"return {rma_number} is already completed")
+            shipped = self._shipped_quantities(order["id"])
+            inventory = _return_inventory(items, shipped, self.products)
+            record = self._new_return(rma_number, order, inventory, _fc(fc_id))
+            levels = self.inventory[fc_id]
+            for item in items:
+                if RETURN_ACTIONS[str(item["action"]).lower()] == "Restock":
+                    levels[item["sku"]] = levels.get(item["sku"], 0) + int(item["quantity"])
+            self._notify("return.completed", record, delays)
+            return copy.deepcopy(record)
+
+    def resend_webhook(
+        self, webhook_id: str | None = None, *, topic: str | None = None, delays: Sequence[float] = (0.0,)
+    ) -> str:
+        """Send a webhook already sent again, with its ``webhook-id`` and body (signed anew when it goes out): the
+        one with ``webhook_id``, or the latest of ``topic``. Returns its ``webhook-id``.
+        """
+        with self.lock:
+            if webhook_id is None:
+                webhook_id = next((i for i, sent in reversed(self._sent.items()) if sent[2] == topic), None)
+            if webhook_id is None or webhook_id not in self._sent:
+                raise ValueError(f"no webhook {webhook_id or topic} was sent")
+            headers, body, label = self._sent[webhook_id]
+            self.send_webhook(headers, body, delays=delays, label=label)
+            return webhook_id
+
+    def last_webhook_id(self, topic: str) -> str | None:
+        """The ``webhook-id`` of the latest webhook of ``topic``."""
+        with self.lock:
+            return next((i for i, sent in reversed(self._sent.items()) if sent[2] == topic), None)
 
     # -- inventory -------------------------------------------------------------------------------------------
     def stock(self, fc_id: int) -> dict[str, int]:
@@ -285,11 +387,13 @@ class WmsSandbox(Sandbox):
         headers["webhook-signature"] = signature(self.webhook_secret, headers["webhook-id"], timestamp, delivery.body)
         return headers
 
-    def _notify(self, topic: str, record: Record, delays: Sequence[float]) -> None:
+    def _notify(self, topic: str, record: Record, delays: Sequence[float]) -> str:
         message_id = "msg_" + "".join(self.random.choices(ALPHANUMERIC, k=27))
         headers = {"webhook-id": message_id, "x-webhook-topic": topic, "content-type": "application/json"}
         body = json.dumps(record, separators=(",", ":")).encode()
+        self._sent[message_id] = (headers, body, topic)
         self.send_webhook(headers, body, delays=delays, label=topic)
+        return message_id
 
     def fault_response(self, status: int) -> Response:
         # ShipBob's API is ASP.NET: failures come back as ProblemDetails.
@@ -411,6 +515,8 @@ class WmsSandbox(Sandbox):
             "shipping_terms": copy.deepcopy(body.get("shipping_terms")),
             "financials": copy.deepcopy(body.get("financials")),
             "retailer_program_data": copy.deepcopy(body.get("retailer_program_data")),
+            # ShipBob's "desired fulfillment center"; without it ShipBob picks one (here: always FC 1).
+            "location_id": body.get("location_id"),
         }
         self.orders[order_id] = order
         return order
@@ -455,7 +561,7 @@ class WmsSandbox(Sandbox):
             "last_tracking_update_at": None,
             "status": "Processing",
             "status_details": [],
-            "location": dict(FULFILLMENT_CENTER),
+            "location": _location(order.get("location_id")),
             "invoice_amount": None,
             "invoice_currency_code": None,
             "insurance_value": None,
@@ -548,7 +654,9 @@ class WmsSandbox(Sandbox):
                 "length_in": first.get("length_in", 0),
                 "width_in": first.get("width_in", 0),
             },
-            parent_cartons=[_carton(p) for p in packages] if len(packages) > 1 else [],
+            parent_cartons=[_carton(p, self._shipment_products(p["lines"])) for p in packages]
+            if len(packages) > 1
+            else [],
         )
 
     def _package(self, raw: Mapping[str, Any]) -> Record:
@@ -568,6 +676,64 @@ class WmsSandbox(Sandbox):
         statuses = {s["status"] for s in self._shipments_of(order["id"])}
         if "Completed" in statuses:
             order["status"] = "PartiallyFulfilled" if "Processing" in statuses else "Fulfilled"
+
+    def _progress(self, order_id: int, status: str, delays: Sequence[float]) -> Record:
+        with self.lock:
+            shipment = self._pending_shipment(order_id)
+            if shipment is None:
+                raise ValueError(f"order {order_id} has nothing left to ship")
+            now = self._now()
+            detail = {
+                "id": len(shipment["status_details"]) + 1,
+                "name": status,
+                "description": PROGRESS_STATUSES[status],
+            }
+            shipment["status_details"].append(detail)
+            shipment["last_update_at"] = now
+            self._notify("order.shipment.status.updated", shipment, delays)
+            return copy.deepcopy(shipment)
+
+    def _new_return(self, rma_number: str, order: Record, inventory: list[Record], fc_id: int) -> Record:
+        return_id = self._next_return_id
+        self._next_return_id += 1
+        now = self._now()
+        shipments = [s for s in self._shipments_of(order["id"]) if s["status"] == "Completed"]
+        record: Record = {
+            "id": return_id,
+            "reference_id": rma_number,
+            "status": "Completed",
+            "return_type": "Regular",
+            "channel": copy.deepcopy(order["channel"]),
+            "fulfillment_center": _fc_record(fc_id),
+            "customer_name": order["recipient"].get("name"),
+            "store_order_id": order["order_number"],
+            "original_shipment_id": shipments[-1]["id"] if shipments else None,
+            "tracking_number": None,
+            "insert_date": now,
+            "completed_date": now,
+            "inventory": inventory,
+            "invoice_amount": None,
+            "transactions": [],
+        }
+        self.returns[return_id] = record
+        return record
+
+    def _shipped_quantities(self, order_id: int) -> dict[str, int]:
+        shipped: dict[str, int] = {}
+        for shipment in self._shipments_of(order_id):
+            if shipment["status"] == "Completed":
+                for reference_id, quantity in _quantities(shipment).items():
+                    shipped[reference_id] = shipped.get(reference_id, 0) + quantity
+        return shipped
+
+    def _order_by(self, order_id: int | None, reference_id: str | None) -> Record:
+        if order_id is not None:
+            order = self.orders.get(order_id)
+        else:
+            order = next((o for o in self.orders.values() if o["reference_id"] == reference_id), None)
+        if order is None:
+            raise ValueError(f"no order {order_id if order_id is not None else reference_id}")
+        return order
 
     # -- lookups ---------------------------------------------------------------------------------------------
     def _shipments_of(self, order_id: int) -> Iterator[Record]:
@@ -625,6 +791,12 @@ def _json_object(request: Request) -> Record:
     return body
 
 
+def _location(location_id: Any) -> Record:
+    if isinstance(location_id, int) and location_id in FULFILLMENT_CENTERS:
+        return {"id": location_id, "name": FULFILLMENT_CENTERS[location_id]}
+    return dict(FULFILLMENT_CENTER)
+
+
 def _order_errors(body: Record) -> dict[str, list[str]]:
     """Model validation in ShipBob's 400 shape: field → messages."""
     errors: dict[str, list[str]] = {}
@@ -645,6 +817,8 @@ def _order_errors(body: Record) -> dict[str, list[str]]:
         if isinstance(address, dict):
             for field in ("address1", "city", "country"):
                 need(f"recipient.address.{field}", bool(address.get(field)))
+    location_id = body.get("location_id")
+    need("location_id", location_id is None or location_id in FULFILLMENT_CENTERS, "Unknown fulfillment center.")
     products = body.get("products")
     need("products", isinstance(products, list) and bool(products))
     for index, product in enumerate(products if isinstance(products, list) else []):
@@ -676,15 +850,60 @@ def _quantities(shipment: Record) -> dict[str, int]:
     }
 
 
-def _carton(package: Record) -> Record:
+def _carton(package: Record, products: list[Record]) -> Record:
+    measurements = {
+        "total_weight_oz": package["weight_oz"],
+        "depth_in": package.get("depth_in", 0),
+        "length_in": package.get("length_in", 0),
+        "width_in": package.get("width_in", 0),
+    }
+    inner = {"barcode": package["tracking_number"] + "-1", "type": "Box", "measurements": measurements}
     return {
         "barcode": package["tracking_number"],
         "type": "Box",
-        "measurements": {
-            "total_weight_oz": package["weight_oz"],
-            "depth_in": package.get("depth_in", 0),
-            "length_in": package.get("length_in", 0),
-            "width_in": package.get("width_in", 0),
-        },
-        "cartons": [],
+        "measurements": measurements,
+        "cartons": [{**inner, "products": products}],
     }
+
+
+def _pack(packages: list[Record], shipped: Mapping[str, int]) -> None:
+    """Give each package its ``lines``: as given (they must add up to what ships), else the SKUs dealt in turn."""
+    if not any(p.get("lines") for p in packages):
+        for index, (reference_id, quantity) in enumerate(shipped.items()):
+            packages[index % len(packages)].setdefault("lines", {})[reference_id] = quantity
+        return
+    packed: dict[str, int] = {}
+    for package in packages:
+        for reference_id, quantity in (package.get("lines") or {}).items():
+            packed[reference_id] = packed.get(reference_id, 0) + quantity
+    if packed != dict(shipped):
+        raise ValueError(f"the packages hold {packed}, the shipment ships {dict(shipped)}")
+
+
+def _return_inventory(
+    items: Sequence[Mapping[str, Any]], shipped: Mapping[str, int], products: Mapping[str, Record]
+) -> list[Record]:
+    """ShipBob's return inventory: one entry per SKU, one ``action_taken`` per action and condition."""
+    entries: dict[str, Record] = {}
+    returned: dict[str, int] = {}
+    for item in items:
+        sku, quantity = item["sku"], int(item["quantity"])
+        action = RETURN_ACTIONS.get(str(item["action"]).lower())
+        reason = RETURN_CONDITIONS.get(str(item.get("condition", "new")).lower())
+        if action is None or reason is None or quantity <= 0:
+            raise ValueError(f"bad return item {dict(item)}")
+        returned[sku] = returned.get(sku, 0) + quantity
+        if returned[sku] > shipped.get(sku, 0):
+            raise ValueError(f"cannot return {returned[sku]} of {sku}: {shipped.get(sku, 0)} shipped")
+        product = products[sku]
+        entry = entries.setdefault(
+            sku, {"id": product["id"], "name": product["name"], "sku": sku, "quantity": 0, "action_taken": []}
+        )
+        entry["quantity"] += quantity
+        entry["action_requested"] = {"action": "Default", "action_type": "Default", "instructions": None}
+        entry["action_taken"].append(
+            {"action": action, "action_reason": reason, "image_url": None, "quantity_processed": quantity}
+        )
+    if not entries:
+        raise ValueError("a return has at least one item")
+    return list(entries.values())

@@ -189,11 +189,11 @@ def test_an_unknown_center_or_a_negative_count_is_a_scenario_error(wms: WmsSandb
         wms.adjust_stock(1, {})
 
 
-def test_a_shipment_webhook_is_not_taken_yet(wms: WmsSandbox, receiver: Inbox) -> None:
-    """Shipment topics come in a later step: until then the adapter answers 404 to them."""
+def test_a_topic_crossdock_does_not_take_is_answered_404(wms: WmsSandbox, receiver: Inbox) -> None:
+    """A cancelled shipment means nothing to Crossdock (it cancelled it, or a person did in ShipBob)."""
     with httpx.Client(base_url=f"{wms.url}/2026-01", headers=HEADERS, timeout=5) as api:
         order = api.post("/order", json=order_body({"A": 1})).json()
-    wms.ship(order["id"])
+        api.post(f"/order/{order['id']}:cancel")
     wms.flush_webhooks()
     [arrived] = receiver.received
     request = WebhookRequest(headers=arrived.headers, body=arrived.body)
