@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from shared.channels.base import Delivery, OrderBound, OrderReferences, WebhookRequest
+from shared.channels.base import Delivery, Ignored, OrderBound, OrderReferences, WebhookRequest
 from shared.channels.registry import adapter_for
 from shared.errors import Conflict, DownstreamUnavailable, PayloadTooLarge
 from shared.models.events import EventEnvelope
@@ -90,6 +90,9 @@ def receive_webhook(
         return Handshake(reply=reply)
     adapter.verify(request, deps.secrets.for_platform(platform))
     parsed = adapter.parse(request)
+    if isinstance(parsed, Ignored):
+        logger.info("webhook ignored", platform=platform, topic=parsed.topic, reason=parsed.reason)
+        return Handshake(reply={"ignored": parsed.reason})
     if isinstance(parsed, OrderBound):
         order_key = _order_for(parsed, deps)
         if order_key is None:

@@ -10,8 +10,8 @@ Delivery status ``tag`` → milestone: ``InTransit`` → in transit; ``OutForDel
 (AfterShip's own OutForDelivery covers "ready to pick up") → out for delivery; ``Delivered`` → delivered;
 ``Exception``, ``AttemptFail`` and ``Expired`` (no carrier scan for 30 days) → exception, with the checkpoint's
 message as the detail. ``InfoReceived`` and ``Pending`` say nothing happened at the carrier yet (the WMS already
-said "shipped"): they are answered 404, like an event other than ``tracking_update``. The AfterShip webhook's
-trigger settings should leave them out; if they arrive, the 404s show the misconfiguration, and AfterShip gives up.
+said "shipped"), and events other than ``tracking_update`` are not about a package: they are acknowledged and
+ignored (``Ignored``, a 200), since any other answer makes AfterShip retry them for 68 hours.
 
 Replay: AfterShip signs no timestamp, so a captured delivery verifies forever. The intake's dedupe on
 ``event_id`` absorbs retries and replays within the window; past it, the event id is derived from the checkpoint
@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from shared.carrier.payloads import Checkpoint, TrackingEvent, TrackingMessage, TrackingUpdate
-from shared.channels.base import OrderBound, WebhookAdapterBase, WebhookRequest
-from shared.errors import NotFound, Unauthorized
+from shared.channels.base import Ignored, OrderBound, WebhookAdapterBase, WebhookRequest
+from shared.errors import Unauthorized
 from shared.models.events import ShipmentProgressed
 from shared.models.shipping import Milestone, ShipmentProgress
 from shared.signatures import matches_any
@@ -61,13 +61,13 @@ class CarrierWebhookAdapter(WebhookAdapterBase):
         if not signature or not matches_any(secrets, request.body, signature):
             raise Unauthorized("invalid signature")
 
-    def parse(self, request: WebhookRequest) -> OrderBound:
+    def parse(self, request: WebhookRequest) -> OrderBound | Ignored:
         try:
             event = TrackingEvent.model_validate_json(request.body).event
         except ValidationError as error:
             raise as_validation_failed(error, "carrier webhook") from None
         if event != EVENT:
-            raise NotFound("unsupported event", event=event[:64])
+            return Ignored(topic=event[:64], reason="not a tracking update")
         try:
             update = TrackingUpdate.model_validate_json(request.body)
         except ValidationError as error:
@@ -75,7 +75,7 @@ class CarrierWebhookAdapter(WebhookAdapterBase):
         tracking = update.msg
         milestone = TAGS.get(tracking.tag)
         if milestone is None:
-            raise NotFound("unsupported tag", tag=tracking.tag[:64])
+            return Ignored(topic=EVENT, reason=f"tag {tracking.tag[:64]} is not a shipment milestone")
         checkpoint = _checkpoint(tracking)
         progress = ShipmentProgress(
             order_key=tracking.order_id,  # stands in until the intake resolves the reference

@@ -60,6 +60,17 @@ class OrderBound:
     build: Callable[[str], EventEnvelope[Any]]
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A verified delivery with nothing in it for Crossdock (e.g. a tracking status before the carrier scanned).
+
+    Answered 200, so the sender neither retries it for days nor disables the hook; logged with its reason.
+    """
+
+    topic: str
+    reason: str
+
+
 class OrderReferences(Protocol):
     def order_for(self, reference: str) -> str | None:
         """The order key behind a reference we gave out (a WMS reference id, an RMA number), if any."""
@@ -106,8 +117,9 @@ class WebhookAdapter(Protocol):
     def verify(self, request: WebhookRequest, secrets: Sequence[bytes]) -> None:
         """Raise ``Unauthorized`` unless one of ``secrets`` signed the request."""
 
-    def parse(self, request: WebhookRequest) -> Delivery | OrderBound:
-        """Map a verified request (``OrderBound`` when the order is named by one of our references).
+    def parse(self, request: WebhookRequest) -> Delivery | OrderBound | Ignored:
+        """Map a verified request (``OrderBound`` when the order is named by one of our references, ``Ignored``
+        when it is valid but means nothing to Crossdock).
 
         Raise ``NotFound`` for a topic we do not take, ``ValidationFailed`` for a bad body.
         """

@@ -12,9 +12,9 @@ import pytest
 from infra.samples import compact, load_json
 from infra.schemas import SCHEMAS_DIR
 from shared.carrier.adapter import CarrierWebhookAdapter
-from shared.channels.base import OrderBound, WebhookRequest
+from shared.channels.base import Ignored, OrderBound, WebhookRequest
 from shared.channels.registry import API_PLATFORMS, adapter_for
-from shared.errors import NotFound, Unauthorized, ValidationFailed
+from shared.errors import Unauthorized, ValidationFailed
 from shared.models.events import ShipmentProgressed, derive_id
 from shared.models.shipping import Milestone
 from shared.signatures import hmac_sha256_b64
@@ -41,8 +41,14 @@ def request(payload: object, *, secret: str = SECRET, signature: str | None = No
     return WebhookRequest(headers=headers, body=body)
 
 
-def parse(payload: object) -> OrderBound:
+def parse_any(payload: object) -> OrderBound | Ignored:
     return CarrierWebhookAdapter().parse(request(payload))
+
+
+def parse(payload: object) -> OrderBound:
+    parsed = parse_any(payload)
+    assert isinstance(parsed, OrderBound)
+    return parsed
 
 
 def progress_of(payload: object) -> Any:
@@ -137,15 +143,16 @@ def test_tags_map_to_milestones(tag: str, milestone: Milestone) -> None:
 
 
 @pytest.mark.parametrize("tag", ["InfoReceived", "Pending", "Unheard"])
-def test_a_tag_with_no_milestone_is_not_found(tag: str) -> None:
-    with pytest.raises(NotFound, match="unsupported tag"):
-        parse(sample(tag=tag))
+def test_a_tag_with_no_milestone_is_acknowledged_and_ignored(tag: str) -> None:
+    ignored = parse_any(sample(tag=tag))
+    assert isinstance(ignored, Ignored)
+    assert tag in ignored.reason
 
 
 @pytest.mark.parametrize("event", ["edd_revise", "tracking_pending_time"])
-def test_an_event_we_do_not_take_is_not_found_before_the_body_is_judged(event: str) -> None:
-    with pytest.raises(NotFound, match="unsupported event"):
-        parse({"event": event, "event_id": "e-1", "msg": {"estimated_delivery_date": "2026-03-06"}})
+def test_an_event_we_do_not_take_is_ignored_before_the_body_is_judged(event: str) -> None:
+    ignored = parse_any({"event": event, "event_id": "e-1", "msg": {"estimated_delivery_date": "2026-03-06"}})
+    assert ignored == Ignored(topic=event, reason="not a tracking update")
 
 
 def test_the_event_id_is_the_checkpoint_whichever_aftership_event_announced_it() -> None:

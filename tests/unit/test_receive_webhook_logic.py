@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from functions.receive_webhook.logic import IntakeDeps, receive_webhook
-from infra.samples import compact, shopify_delivery, shopify_payload
+from functions.receive_webhook.logic import Ack, Handshake, IntakeDeps, receive_webhook
+from infra.samples import compact, shopify_delivery, shopify_payload, wms_delivery, wms_payload
 from shared.channels.base import WebhookRequest
 from shared.errors import DownstreamUnavailable, NotFound, PayloadTooLarge, Unauthorized
+from shared.models.events import ShipmentDispatched, derive_id
 from tests.fakes import FakeLambdaContext, FakePublisher, FakeSecrets, InMemoryPersistence
 
 SECRET = "shpss_unit_secret"
@@ -92,3 +93,66 @@ def test_body_over_the_limit_is_rejected_before_verification(deps: IntakeDeps) -
     deps.max_body_bytes = 1024
     with pytest.raises(PayloadTooLarge):
         receive_webhook("shopify", request(b"x" * 1025), deps)
+
+
+# -- deliveries that name the order by one of our references (WMS, carrier) ----------------------------------------
+WMS_SECRET = "whsec_" + "d21zLXVuaXQtc2VjcmV0LWZvci10ZXN0cw=="
+REFERENCE = "shopify-61958626-7124853309745-east"
+ORDER_KEY = "shopify:acme-supply.myshopify.com:7124853309745"
+
+
+class References:
+    def __init__(self, known: dict[str, str]) -> None:
+        self.known, self.asked = known, 0
+
+    def order_for(self, reference: str) -> str | None:
+        self.asked += 1
+        return self.known.get(reference)
+
+
+def wms_deps(known: dict[str, str]) -> IntakeDeps:
+    return IntakeDeps(
+        secrets=FakeSecrets(wms=[WMS_SECRET]),
+        publisher=FakePublisher(),
+        persistence=InMemoryPersistence(),
+        references=References(known),
+    )
+
+
+def shipped(msg_id: str = "msg_1") -> WebhookRequest:
+    body = compact(wms_payload("order_shipped"))
+    return WebhookRequest(
+        headers=wms_delivery(body, secret=WMS_SECRET, topic="order.shipped", msg_id=msg_id), body=body
+    )
+
+
+def test_a_shipment_is_published_for_the_order_its_reference_names_once() -> None:
+    deps = wms_deps({REFERENCE: ORDER_KEY})
+    ack = receive_webhook("wms", shipped(), deps, FakeLambdaContext())
+    again = receive_webhook("wms", shipped(), deps, FakeLambdaContext())
+    assert isinstance(ack, Ack)
+    assert isinstance(again, Ack)
+    assert again.duplicate
+    assert isinstance(deps.publisher, FakePublisher)
+    [event] = deps.publisher.events
+    assert isinstance(event, ShipmentDispatched)
+    assert event.data.order_key == ORDER_KEY
+    assert event.metadata.correlation_id == derive_id("order", ORDER_KEY)  # the order's, from the first hop
+
+
+def test_a_shipment_of_an_order_crossdock_never_released_is_acknowledged_and_ignored() -> None:
+    deps = wms_deps({})
+    ack = receive_webhook("wms", shipped(), deps, FakeLambdaContext())
+    assert isinstance(ack, Handshake)
+    assert ack.reply["ignored"] == "not a Crossdock order"
+    assert published(deps) == []
+
+
+def test_a_forged_shipment_is_refused_before_any_lookup() -> None:
+    deps = wms_deps({REFERENCE: ORDER_KEY})
+    body = compact(wms_payload("order_shipped"))
+    forged = WebhookRequest(headers=wms_delivery(body, secret="whsec_Zm9yZ2Vk", topic="order.shipped"), body=body)
+    with pytest.raises(Unauthorized):
+        receive_webhook("wms", forged, deps)
+    assert isinstance(deps.references, References)
+    assert deps.references.asked == 0
