@@ -15,18 +15,22 @@ import respx
 from pydantic import ValidationError
 
 from infra.samples import load_json
+from shared.channels.base import RefundRequest
 from shared.channels.bigcommerce.api import STATUS_IDS, BigCommerceApi
 from shared.channels.bigcommerce.mapping import to_order
 from shared.channels.bigcommerce.resources import BigCommerceOrder, BigCommerceOrderProduct, BigCommerceShippingAddress
 from shared.connections import Connection
-from shared.errors import NotFound, RateLimited, ValidationFailed
+from shared.errors import DownstreamUnavailable, NotFound, RateLimited, ValidationFailed
 from shared.models.lifecycle import ChannelStatus, Reason
+from shared.models.money import Money
 from shared.models.order import Address, Channel, FinancialStatus, Order
+from shared.models.shipping import Package, Shipment, ShippedLine
 from shared.outbound import OutboundClient
 
 BASE = "https://api.bigcommerce.com"
 STORE = "abc123xyz"
 V2 = f"/stores/{STORE}/v2"
+V3 = f"/stores/{STORE}/v3"
 ORDER_ID = "1207"
 
 
@@ -343,3 +347,200 @@ def test_a_connection_without_a_store_hash_is_named() -> None:
     with pytest.raises(ValidationFailed) as caught:
         BigCommerceApi(Connection(base_url=BASE, credentials={"access_token": "t"}))
     assert caught.value.details["field"] == "settings.store_hash"
+
+
+# -- create_fulfillment: one V2 shipment per shipment, found again by its comments ----------------------------------
+@pytest.fixture
+def bc() -> Iterator[respx.MockRouter]:
+    """V2 and V3 both: routes are named by their path after the store."""
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+def shipment(*lines: tuple[str, int], tracking: tuple[str, ...] = ("1Z1", "1Z2")) -> Shipment:
+    return Shipment(
+        shipment_id="SHP-1",
+        order_key=f"bigcommerce:{STORE}:{ORDER_ID}",
+        reference_id="REL-1",
+        facility="WH-EAST",
+        carrier="UPS",
+        service="Ground",
+        packages=tuple(Package(tracking_number=number) for number in tracking),
+        lines=tuple(ShippedLine(sku=sku, quantity=quantity) for sku, quantity in lines),
+        shipped_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+
+
+def bc_shipment(comments: str = "[crossdock shipment SHP-1]", tracking: str = "1Z1") -> dict[str, Any]:
+    return {"id": 7, "order_id": 1207, "tracking_number": tracking, "comments": comments, "items": []}
+
+
+def shipment_reads(bc: respx.MockRouter, *shipments: httpx.Response) -> respx.Route:
+    bc.get(f"{V2}/orders/{ORDER_ID}/products").respond(200, json=sample_products())
+    bc.get(f"{V2}/orders/{ORDER_ID}/shipping_addresses").respond(200, json=sample_addresses())
+    listed = bc.get(f"{V2}/orders/{ORDER_ID}/shipments")
+    listed.side_effect = list(shipments)
+    return listed
+
+
+def test_a_shipment_becomes_one_v2_shipment(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    shipment_reads(bc, httpx.Response(204))
+    post = bc.post(f"{V2}/orders/{ORDER_ID}/shipments").respond(201, json=bc_shipment())
+    assert api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 40), ("TRL-55G-HD-100", 2))) == "7"
+    assert json.loads(post.calls.last.request.content) == {
+        "order_address_id": 1502,
+        "tracking_number": "1Z1",
+        "shipping_method": "UPS Ground",
+        "shipping_provider": "ups",
+        "tracking_carrier": "ups",
+        "comments": "[crossdock shipment SHP-1] Other packages: 1Z2",
+        "items": [{"order_product_id": 3301, "quantity": 40}, {"order_product_id": 3302, "quantity": 2}],
+    }
+
+
+@pytest.mark.parametrize("found", [bc_shipment(), bc_shipment(comments="by hand", tracking="1Z1")])
+def test_a_repeated_shipment_returns_the_one_it_made(
+    api: BigCommerceApi, bc: respx.MockRouter, found: dict[str, Any]
+) -> None:
+    shipment_reads(bc, httpx.Response(200, json=[found]))
+    post = bc.post(f"{V2}/orders/{ORDER_ID}/shipments")
+    assert api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 1))) == "7"
+    assert not post.called
+
+
+def test_a_timed_out_shipment_is_looked_for_before_anything_is_sent_again(
+    api: BigCommerceApi, bc: respx.MockRouter
+) -> None:
+    shipment_reads(bc, httpx.Response(204), httpx.Response(200, json=[bc_shipment()]))
+    post = bc.post(f"{V2}/orders/{ORDER_ID}/shipments").mock(side_effect=httpx.ReadTimeout("no answer"))
+    assert api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 1))) == "7"
+    assert post.call_count == 1
+
+
+def test_a_retry_after_a_hidden_commit_makes_no_second_shipment(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    listed = shipment_reads(bc, httpx.Response(204), httpx.Response(204))  # the commit is not visible yet
+    post = bc.post(f"{V2}/orders/{ORDER_ID}/shipments").mock(side_effect=httpx.ReadTimeout("no answer"))
+    with pytest.raises(DownstreamUnavailable):
+        api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 1)))
+    listed.side_effect = [httpx.Response(200, json=[bc_shipment()])]
+    assert api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 1))) == "7"  # the queue's retry
+    assert post.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "field"),
+    [((("GLV-NIT-L-100", 41),), "lines.0.quantity"), ((("GLV-NIT-L-100", 1), ("NOPE", 1)), "lines.1.sku")],
+)
+def test_lines_the_order_cannot_ship_are_refused_before_the_post(
+    api: BigCommerceApi, bc: respx.MockRouter, lines: tuple[tuple[str, int], ...], field: str
+) -> None:
+    shipment_reads(bc, httpx.Response(204))
+    post = bc.post(f"{V2}/orders/{ORDER_ID}/shipments")
+    with pytest.raises(ValidationFailed) as caught:
+        api.create_fulfillment(ORDER_ID, shipment(*lines))
+    assert caught.value.details["field"] == field
+    assert not post.called
+
+
+def test_a_shipment_bigcommerce_refuses_is_validation_failed(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    shipment_reads(bc, httpx.Response(204))
+    message = [{"status": 400, "message": "Order product 3301 has fewer than 1 items left to ship."}]
+    bc.post(f"{V2}/orders/{ORDER_ID}/shipments").respond(400, json=message)
+    with pytest.raises(ValidationFailed):
+        api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 1)))
+
+
+def test_a_shipment_for_a_missing_order_is_not_found(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    bc.get(f"{V2}/orders/{ORDER_ID}/shipments").respond(404, json=[{"status": 404, "message": "Not found"}])
+    with pytest.raises(NotFound):
+        api.create_fulfillment(ORDER_ID, shipment(("GLV-NIT-L-100", 1)))
+
+
+# -- refund: quoted, then by quantity or at order level, once per refund id -----------------------------------------
+REASON = "[crossdock refund RMA-1:RCPT-1] RMA RMA-1"
+
+
+def refund_request(amount: str, *, currency: str = "USD") -> RefundRequest:
+    lines = (ShippedLine(sku="GLV-NIT-L-100", quantity=4),)
+    return RefundRequest("RMA-1:RCPT-1", "RMA-1", Money(amount=amount, currency=currency), lines)
+
+
+def quote(total: float) -> httpx.Response:
+    methods = [
+        [{"provider_id": "stripev3", "amount": total, "offline": False, "offline_provider": False}],
+        [{"provider_id": "custom", "amount": total, "offline": True, "offline_provider": True}],
+    ]
+    return httpx.Response(201, json={"data": {"total_refund_amount": total, "refund_methods": methods}, "meta": {}})
+
+
+def bc_refund(reason: str = REASON) -> dict[str, Any]:
+    item = {"item_type": "PRODUCT", "item_id": 3301, "quantity": 4, "reason": reason}
+    return {"id": 31, "order_id": 1207, "reason": reason, "total_amount": 49.45, "items": [item]}
+
+
+def refund_reads(bc: respx.MockRouter, *refunds: httpx.Response, quotes: list[httpx.Response]) -> respx.Route:
+    bc.get(f"{V2}/orders/{ORDER_ID}").respond(200, json=sample_order())
+    bc.get(f"{V2}/orders/{ORDER_ID}/products").respond(200, json=sample_products())
+    bc.post(f"{V3}/orders/{ORDER_ID}/payment_actions/refund_quotes").mock(side_effect=quotes)
+    listed = bc.get(f"{V3}/orders/{ORDER_ID}/payment_actions/refunds")
+    listed.side_effect = list(refunds)
+    return listed
+
+
+def no_refunds() -> httpx.Response:
+    return httpx.Response(200, json={"data": [], "meta": {}})
+
+
+def test_a_refund_worth_the_returned_lines_refunds_them_by_quantity(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    refund_reads(bc, no_refunds(), quotes=[quote(49.45)])  # 4 x 12.3625 with tax
+    post = bc.post(f"{V3}/orders/{ORDER_ID}/payment_actions/refunds").respond(201, json={"data": bc_refund()})
+    assert api.refund(ORDER_ID, refund_request("49.45")) == "31"
+    assert json.loads(post.calls.last.request.content) == {
+        "items": [{"item_type": "PRODUCT", "item_id": 3301, "quantity": 4, "reason": REASON}],
+        "payments": [{"provider_id": "stripev3", "amount": 49.45, "offline": False}],
+    }
+
+
+def test_a_credit_worth_something_else_is_refunded_at_order_level(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    refund_reads(bc, no_refunds(), quotes=[quote(49.45), quote(44.5)])  # a restocking fee kept back
+    post = bc.post(f"{V3}/orders/{ORDER_ID}/payment_actions/refunds").respond(201, json={"data": bc_refund()})
+    api.refund(ORDER_ID, refund_request("44.50"))
+    order_level = [{"item_type": "ORDER", "item_id": 1207, "amount": 44.5, "reason": REASON}]
+    quoted = [json.loads(c.request.content) for c in bc.calls if c.request.url.path.endswith("/refund_quotes")]
+    assert quoted[-1] == {"items": order_level}
+    assert json.loads(post.calls.last.request.content) == {
+        "items": order_level,
+        "payments": [{"provider_id": "stripev3", "amount": 44.5, "offline": False}],
+    }
+
+
+def test_a_repeated_refund_returns_the_one_it_made(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    refund_reads(bc, httpx.Response(200, json={"data": [bc_refund()]}), quotes=[])
+    post = bc.post(f"{V3}/orders/{ORDER_ID}/payment_actions/refunds")
+    assert api.refund(ORDER_ID, refund_request("49.45")) == "31"
+    assert not post.called
+
+
+def test_a_timed_out_refund_is_looked_for_before_anything_is_sent_again(
+    api: BigCommerceApi, bc: respx.MockRouter
+) -> None:
+    found = httpx.Response(200, json={"data": [bc_refund()]})
+    refund_reads(bc, no_refunds(), found, quotes=[quote(49.45)])
+    post = bc.post(f"{V3}/orders/{ORDER_ID}/payment_actions/refunds").mock(side_effect=httpx.ReadTimeout("no"))
+    assert api.refund(ORDER_ID, refund_request("49.45")) == "31"
+    assert post.call_count == 1
+
+
+def test_a_refund_bigcommerce_refuses_is_validation_failed(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    refund_reads(bc, no_refunds(), quotes=[quote(49.45)])
+    refused = {"data": [{"status": 422, "title": "The refund exceeds what is left to refund.", "type": "about:blank"}]}
+    bc.post(f"{V3}/orders/{ORDER_ID}/payment_actions/refunds").respond(422, json=refused)
+    with pytest.raises(ValidationFailed):
+        api.refund(ORDER_ID, refund_request("49.45"))
+
+
+def test_a_refund_in_another_currency_is_refused(api: BigCommerceApi, bc: respx.MockRouter) -> None:
+    refund_reads(bc, no_refunds(), quotes=[])
+    with pytest.raises(ValidationFailed) as caught:
+        api.refund(ORDER_ID, refund_request("49.45", currency="CAD"))
+    assert caught.value.details["field"] == "amount.currency"

@@ -12,12 +12,15 @@ import pytest
 import respx
 
 from infra.samples import shopify_payload
+from shared.channels.base import RefundRequest
 from shared.channels.shopify.api import STATUS_TAGS, ShopifyApi
 from shared.channels.shopify.mapping import to_order
 from shared.channels.shopify.payloads import ShopifyOrder
 from shared.connections import Connection
-from shared.errors import NotFound, RateLimited, Unauthorized, ValidationFailed
+from shared.errors import DownstreamUnavailable, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.models.lifecycle import ChannelStatus, Reason
+from shared.models.money import Money
+from shared.models.shipping import Package, Shipment, ShippedLine
 from shared.outbound import OutboundClient
 
 BASE = "https://acme-supply.myshopify.com"
@@ -52,16 +55,22 @@ class FakeAdmin:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
-        self.answers: dict[str, list[httpx.Response]] = {}
+        self.answers: dict[str, list[httpx.Response | Exception]] = {}
 
-    def on(self, operation: str, *responses: httpx.Response) -> None:
+    def on(self, operation: str, *responses: httpx.Response | Exception) -> None:
+        """Answers in turn; an exception is raised instead (a timeout after the request left)."""
         self.answers.setdefault(operation, []).extend(responses)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         operation = body["query"].split("(")[0].split()[-1]  # "query OrderTags(" -> "OrderTags"
-        self.sent.append({"operation": operation, "variables": body["variables"], "headers": request.headers})
-        return self.answers[operation].pop(0)
+        self.sent.append(
+            {"operation": operation, "query": body["query"], "variables": body["variables"], "headers": request.headers}
+        )
+        reply = self.answers[operation].pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
 
     def operations(self) -> list[str]:
         return [call["operation"] for call in self.sent]
@@ -278,3 +287,301 @@ def test_every_call_carries_the_access_token(admin: FakeAdmin) -> None:
     admin.on("TagsAdd", mutation_ok())
     api().push_status(ORDER_ID, ChannelStatus.ON_HOLD)
     assert {call["headers"]["x-shopify-access-token"] for call in admin.sent} == {TOKEN}
+
+
+# -- create_fulfillment: once per shipment, found again by its tracking numbers -----------------------------------
+FO_GID = "gid://shopify/FulfillmentOrder/901"
+GLOVES, VESTS = "gid://shopify/FulfillmentOrderLineItem/911", "gid://shopify/FulfillmentOrderLineItem/912"
+FULFILLMENT_GID = "gid://shopify/Fulfillment/951"
+SHIPPED_AT = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
+
+
+def shipment(
+    *lines: tuple[str, int], shipment_id: str = "SHP-1", tracking: tuple[str, ...] = ("1Z1", "1Z2")
+) -> Shipment:
+    return Shipment(
+        shipment_id=shipment_id,
+        order_key=f"shopify:{SHOP}:{ORDER_ID}",
+        reference_id="REL-1",
+        facility="WH-EAST",
+        carrier="UPS",
+        tracking_url="https://www.ups.com/track?tracknum=1Z1",
+        packages=tuple(Package(tracking_number=number) for number in tracking),
+        lines=tuple(ShippedLine(sku=sku, quantity=quantity) for sku, quantity in lines),
+        shipped_at=SHIPPED_AT,
+    )
+
+
+def fulfillment(numbers: list[str], status: str = "SUCCESS") -> dict[str, Any]:
+    return {
+        "id": FULFILLMENT_GID,
+        "status": status,
+        "trackingInfo": [{"company": "UPS", "number": number, "url": None} for number in numbers],
+    }
+
+
+def fulfillment_state(fulfillments: list[dict[str, Any]] | None = None, *, gloves_left: int = 12) -> httpx.Response:
+    lines = [
+        {
+            "id": GLOVES,
+            "remainingQuantity": gloves_left,
+            "totalQuantity": 12,
+            "lineItem": {"id": "gid://shopify/LineItem/1", "sku": "GLV"},
+        },
+        {
+            "id": VESTS,
+            "remainingQuantity": 50,
+            "totalQuantity": 50,
+            "lineItem": {"id": "gid://shopify/LineItem/2", "sku": "VST"},
+        },
+    ]
+    order = {
+        "id": ORDER_GID,
+        "displayFulfillmentStatus": "UNFULFILLED",
+        "fulfillments": fulfillments or [],
+        "fulfillmentOrders": {"nodes": [{"id": FO_GID, "status": "OPEN", "lineItems": {"nodes": lines}}]},
+    }
+    return answer({"order": order})
+
+
+def created(numbers: list[str]) -> httpx.Response:
+    return answer({"fulfillmentCreate": {"fulfillment": fulfillment(numbers), "userErrors": []}}, requested=10)
+
+
+def test_a_shipment_becomes_one_fulfillment_with_every_tracking_number(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", fulfillment_state())
+    admin.on("FulfillmentCreate", created(["1Z1", "1Z2"]))
+    assert api().create_fulfillment(ORDER_ID, shipment(("GLV", 5), ("VST", 50))) == FULFILLMENT_GID
+    assert admin.operations() == ["OrderFulfillment", "FulfillmentCreate"]
+    assert admin.sent[1]["variables"]["fulfillment"] == {
+        "lineItemsByFulfillmentOrder": [
+            {
+                "fulfillmentOrderId": FO_GID,
+                "fulfillmentOrderLineItems": [{"id": GLOVES, "quantity": 5}, {"id": VESTS, "quantity": 50}],
+            }
+        ],
+        "trackingInfo": {"company": "UPS", "numbers": ["1Z1", "1Z2"], "url": "https://www.ups.com/track?tracknum=1Z1"},
+        "notifyCustomer": True,
+    }
+
+
+def test_a_repeated_shipment_returns_the_fulfillment_it_made(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", fulfillment_state([fulfillment(["1Z2", "1Z1"])], gloves_left=7))
+    assert api().create_fulfillment(ORDER_ID, shipment(("GLV", 5))) == FULFILLMENT_GID
+    assert admin.operations() == ["OrderFulfillment"]
+
+
+def test_a_fulfillment_is_known_by_the_first_tracking_numbers_shopify_lists(admin: FakeAdmin) -> None:
+    many = tuple(f"1Z{n:03}" for n in range(25))
+    admin.on("OrderFulfillment", fulfillment_state([fulfillment(list(many[:20]))]))  # trackingInfo(first: 20)
+    assert api().create_fulfillment(ORDER_ID, shipment(("GLV", 5), tracking=many)) == FULFILLMENT_GID
+    assert admin.operations() == ["OrderFulfillment"]
+
+
+def test_a_fulfillment_with_another_shipments_number_is_not_this_one(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", fulfillment_state([fulfillment(["1Z1", "1Z9"])]))
+    admin.on("FulfillmentCreate", created(["1Z1", "1Z2"]))
+    api().create_fulfillment(ORDER_ID, shipment(("GLV", 5)))
+    assert admin.operations() == ["OrderFulfillment", "FulfillmentCreate"]
+
+
+def test_a_cancelled_fulfillment_with_the_same_tracking_is_not_this_one(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", fulfillment_state([fulfillment(["1Z1", "1Z2"], status="CANCELLED")]))
+    admin.on("FulfillmentCreate", created(["1Z1", "1Z2"]))
+    api().create_fulfillment(ORDER_ID, shipment(("GLV", 5)))
+    assert admin.operations() == ["OrderFulfillment", "FulfillmentCreate"]
+
+
+def test_a_timeout_that_hid_the_commit_is_answered_by_reading_again(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", fulfillment_state(), fulfillment_state([fulfillment(["1Z1", "1Z2"])]))
+    admin.on("FulfillmentCreate", httpx.ReadTimeout("no answer"))
+    assert api().create_fulfillment(ORDER_ID, shipment(("GLV", 5))) == FULFILLMENT_GID
+    assert admin.operations() == ["OrderFulfillment", "FulfillmentCreate", "OrderFulfillment"]
+
+
+def test_a_retry_after_a_hidden_commit_makes_no_second_fulfillment(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", fulfillment_state(), fulfillment_state())  # not visible yet
+    admin.on("FulfillmentCreate", httpx.ReadTimeout("no answer"))
+    with pytest.raises(DownstreamUnavailable) as caught:
+        api().create_fulfillment(ORDER_ID, shipment(("GLV", 5)))
+    assert caught.value.details["maybe_committed"] is True
+    admin.on("OrderFulfillment", fulfillment_state([fulfillment(["1Z1", "1Z2"])], gloves_left=7))
+    assert api().create_fulfillment(ORDER_ID, shipment(("GLV", 5))) == FULFILLMENT_GID  # the queue's retry
+    assert admin.operations().count("FulfillmentCreate") == 1
+
+
+@pytest.mark.parametrize(
+    ("lines", "field"), [((("GLV", 13),), "lines.0.quantity"), ((("GLV", 1), ("NOPE", 1)), "lines.1.sku")]
+)
+def test_lines_the_order_cannot_ship_are_refused_before_any_mutation(
+    admin: FakeAdmin, lines: tuple[tuple[str, int], ...], field: str
+) -> None:
+    admin.on("OrderFulfillment", fulfillment_state())
+    with pytest.raises(ValidationFailed) as caught:
+        api().create_fulfillment(ORDER_ID, shipment(*lines))
+    assert caught.value.details["field"] == field
+    assert admin.operations() == ["OrderFulfillment"]
+
+
+def test_a_fulfillment_shopify_refuses_is_validation_failed(admin: FakeAdmin) -> None:
+    refused = {"field": ["fulfillment"], "message": "Fulfillment order 901 has an unfulfillable status= closed."}
+    admin.on("OrderFulfillment", fulfillment_state())
+    admin.on("FulfillmentCreate", answer({"fulfillmentCreate": {"fulfillment": None, "userErrors": [refused]}}))
+    with pytest.raises(ValidationFailed) as caught:
+        api().create_fulfillment(ORDER_ID, shipment(("GLV", 5)))
+    assert caught.value.message == refused["message"]
+
+
+def test_a_fulfillment_for_an_unknown_order_is_not_found(admin: FakeAdmin) -> None:
+    admin.on("OrderFulfillment", answer({"order": None}))
+    with pytest.raises(NotFound):
+        api().create_fulfillment(ORDER_ID, shipment(("GLV", 5)))
+
+
+# -- refund: once per refund id, no restock, against the paid transaction ------------------------------------------
+REFUND_GID = "gid://shopify/Refund/961"
+SALE_GID = "gid://shopify/OrderTransaction/971"
+
+
+def refund_request(amount: str = "422.50", *, refund_id: str = "RMA-1:RCPT-1") -> RefundRequest:
+    return RefundRequest(
+        refund_id=refund_id,
+        rma_number="RMA-1",
+        amount=Money(amount=amount, currency="USD"),
+        lines=(ShippedLine(sku="GLV", quantity=5),),
+    )
+
+
+def shopify_refund(note: str) -> dict[str, Any]:
+    return {
+        "id": REFUND_GID,
+        "note": note,
+        "totalRefundedSet": {"presentmentMoney": {"amount": "422.5", "currencyCode": "USD"}},
+    }
+
+
+def refund_state(refunds: list[dict[str, Any]] | None = None, *, paid: bool = True) -> httpx.Response:
+    def money(amount: str) -> dict[str, Any]:
+        return {"presentmentMoney": {"amount": amount, "currencyCode": "USD"}}
+
+    transactions = [
+        {
+            "id": "gid://shopify/OrderTransaction/970",
+            "kind": "AUTHORIZATION",
+            "status": "SUCCESS",
+            "gateway": "shopify_payments",
+            "amountSet": money("3559.77"),
+        },
+        {
+            "id": SALE_GID,
+            "kind": "CAPTURE",
+            "status": "SUCCESS",
+            "gateway": "shopify_payments",
+            "amountSet": money("3559.77"),
+        },
+    ]
+    order = {
+        "id": ORDER_GID,
+        "presentmentCurrencyCode": "USD",
+        "refunds": refunds or [],
+        "transactions": transactions if paid else [],
+        "lineItems": {
+            "nodes": [{"id": "gid://shopify/LineItem/1", "sku": "GLV", "quantity": 12, "refundableQuantity": 12}]
+        },
+    }
+    return answer({"order": order})
+
+
+def refund_made(note: str = "[crossdock refund RMA-1:RCPT-1] RMA RMA-1") -> httpx.Response:
+    return answer({"refundCreate": {"refund": shopify_refund(note), "userErrors": []}}, requested=10)
+
+
+def test_a_refund_pays_back_the_amount_against_the_capture_without_restocking(admin: FakeAdmin) -> None:
+    admin.on("OrderRefunds", refund_state())
+    admin.on("RefundCreate", refund_made())
+    assert api().refund(ORDER_ID, refund_request()) == REFUND_GID
+    sent = admin.sent[1]
+    assert "@idempotent(key: $key)" in sent["query"]
+    assert sent["variables"]["key"] == "RMA-1:RCPT-1"
+    assert sent["variables"]["input"] == {
+        "orderId": ORDER_GID,
+        "note": "[crossdock refund RMA-1:RCPT-1] RMA RMA-1",
+        "notify": True,
+        "currency": "USD",
+        "refundLineItems": [{"lineItemId": "gid://shopify/LineItem/1", "quantity": 5, "restockType": "NO_RESTOCK"}],
+        "transactions": [
+            {
+                "orderId": ORDER_GID,
+                "parentId": SALE_GID,
+                "gateway": "shopify_payments",
+                "kind": "REFUND",
+                "amount": "422.50",
+            }
+        ],
+    }
+
+
+def test_a_repeated_refund_returns_the_refund_it_made(admin: FakeAdmin) -> None:
+    admin.on("OrderRefunds", refund_state([shopify_refund("[crossdock refund RMA-1:RCPT-1] RMA RMA-1")]))
+    assert api().refund(ORDER_ID, refund_request()) == REFUND_GID
+    assert admin.operations() == ["OrderRefunds"]
+
+
+def test_another_refunds_note_is_not_this_one(admin: FakeAdmin) -> None:
+    admin.on("OrderRefunds", refund_state([shopify_refund("[crossdock refund RMA-1:RCPT-10] RMA RMA-1")]))
+    admin.on("RefundCreate", refund_made())
+    api().refund(ORDER_ID, refund_request())
+    assert admin.operations() == ["OrderRefunds", "RefundCreate"]
+
+
+def test_a_timed_out_refund_is_sent_again_under_the_same_key(admin: FakeAdmin) -> None:
+    # The idempotency key makes the resend safe: Shopify answers it with the refund the first send made.
+    admin.on("OrderRefunds", refund_state())
+    admin.on("RefundCreate", httpx.ReadTimeout("no answer"), refund_made())
+    assert api().refund(ORDER_ID, refund_request()) == REFUND_GID
+    keys = [call["variables"]["key"] for call in admin.sent if call["operation"] == "RefundCreate"]
+    assert keys == ["RMA-1:RCPT-1", "RMA-1:RCPT-1"]
+
+
+def test_more_than_was_paid_is_validation_failed(admin: FakeAdmin) -> None:
+    refused = {
+        "field": ["transactions", "0", "amount"],
+        "message": "Refund amount exceeds the amount that can be refunded.",
+    }
+    admin.on("OrderRefunds", refund_state())
+    admin.on("RefundCreate", answer({"refundCreate": {"refund": None, "userErrors": [refused]}}))
+    with pytest.raises(ValidationFailed) as caught:
+        api().refund(ORDER_ID, refund_request("9999.00"))
+    assert caught.value.details["field"] == "transactions.0.amount"
+
+
+@pytest.mark.parametrize(
+    ("request_", "paid", "field"),
+    [
+        (refund_request(), False, "transactions"),
+        (
+            RefundRequest("R", "RMA-1", Money(amount="1", currency="CAD"), (ShippedLine(sku="GLV", quantity=1),)),
+            True,
+            "amount.currency",
+        ),
+        (
+            RefundRequest("R", "RMA-1", Money(amount="1", currency="USD"), (ShippedLine(sku="GLV", quantity=13),)),
+            True,
+            "lines.0.quantity",
+        ),
+    ],
+)
+def test_a_refund_that_cannot_be_made_is_refused_before_any_mutation(
+    admin: FakeAdmin, request_: RefundRequest, paid: bool, field: str
+) -> None:
+    admin.on("OrderRefunds", refund_state(paid=paid))
+    with pytest.raises(ValidationFailed) as caught:
+        api().refund(ORDER_ID, request_)
+    assert caught.value.details["field"] == field
+    assert admin.operations() == ["OrderRefunds"]
+
+
+def test_a_refund_for_an_unknown_order_is_not_found(admin: FakeAdmin) -> None:
+    admin.on("OrderRefunds", answer({"order": None}))
+    with pytest.raises(NotFound):
+        api().refund(ORDER_ID, refund_request())

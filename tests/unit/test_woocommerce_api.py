@@ -13,12 +13,15 @@ import pytest
 import respx
 
 from infra.samples import load_json
+from shared.channels.base import RefundRequest
 from shared.channels.woocommerce.api import STATUSES, WooCommerceApi
 from shared.channels.woocommerce.mapping import to_order
 from shared.channels.woocommerce.payloads import WooOrder
 from shared.connections import Connection
 from shared.errors import NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.models.lifecycle import ChannelStatus, Reason
+from shared.models.money import Money
+from shared.models.shipping import Package, Shipment, ShippedLine
 from shared.outbound import OutboundClient
 
 SITE = "https://orders.acme-supply.example"
@@ -199,3 +202,212 @@ def test_missing_credentials_are_named() -> None:
     with pytest.raises(ValidationFailed) as caught:
         WooCommerceApi(Connection(base_url=SITE, credentials={"consumer_key": KEY}))
     assert caught.value.details["field"] == "credentials.consumer_secret"
+
+
+# -- shipments and refunds: a store that keeps notes, meta and refunds, and can lose an answer ----------------------
+GLOVES, LINERS, CLEANER, TOWELS = "GLV-NIT-L-100", "TRL-55G-HD-100", "DSF-MS-1G", "PTW-HW8-NAT-6"  # 40, 12, 24, 15
+
+
+class Shop:
+    """One order as WooCommerce keeps it, every write made to it, and answers lost after the write landed."""
+
+    def __init__(self, router: respx.MockRouter, status: str = "processing") -> None:
+        self.order = sample(status=status, meta_data=[])
+        self.notes: list[dict[str, Any]] = []
+        self.refunds: list[dict[str, Any]] = []
+        self.writes: list[tuple[str, Any]] = []
+        self.lose_answer: set[str] = set()  # "note", "refund": commit, then time out
+        router.get(f"/orders/{ORDER_ID}").mock(side_effect=lambda _: httpx.Response(200, json=self.order))
+        router.put(f"/orders/{ORDER_ID}").mock(side_effect=self.update)
+        router.get(f"/orders/{ORDER_ID}/notes").mock(side_effect=lambda _: httpx.Response(200, json=self.notes[::-1]))
+        router.post(f"/orders/{ORDER_ID}/notes").mock(side_effect=self.add_note)
+        router.get(f"/orders/{ORDER_ID}/refunds").mock(side_effect=self.list_refunds)
+        router.post(f"/orders/{ORDER_ID}/refunds").mock(side_effect=self.add_refund)
+
+    def update(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.writes.append(("order", body))
+        self.order["status"] = body.get("status", self.order["status"])
+        self.order["meta_data"] += body.get("meta_data", [])
+        return httpx.Response(200, json=self.order)
+
+    def add_note(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.writes.append(("note", body))
+        self.notes.append(note(body["note"], note_id=900 + len(self.notes)) | {"customer_note": body["customer_note"]})
+        return self._answer("note", 201, self.notes[-1])
+
+    def list_refunds(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.params["per_page"] == "100"
+        return httpx.Response(200, json=self.refunds[::-1], headers={"X-WP-TotalPages": "1"})
+
+    def add_refund(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.writes.append(("refund", body))
+        lines = [{"sku": GLOVES, "quantity": -item["quantity"]} for item in body["line_items"]]
+        self.refunds.append(
+            {"id": 40001 + len(self.refunds), "amount": body["amount"], "reason": body["reason"], "line_items": lines}
+        )
+        return self._answer("refund", 201, self.refunds[-1])
+
+    def _answer(self, what: str, status: int, body: Any) -> httpx.Response:
+        if what in self.lose_answer:
+            self.lose_answer.discard(what)
+            raise httpx.ReadTimeout("the answer was lost")
+        return httpx.Response(status, json=body)
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.writes]
+
+
+def shipment(shipment_id: str, *lines: tuple[str, int]) -> Shipment:
+    return Shipment(
+        shipment_id=shipment_id,
+        order_key=f"woocommerce:orders.acme-supply.example:{ORDER_ID}",
+        reference_id="REL-1",
+        facility="WH-EAST",
+        carrier="UPS",
+        service="Ground",
+        tracking_url="https://www.ups.com/track?tracknum=1Z1",
+        packages=(Package(tracking_number="1Z1"), Package(tracking_number="1Z2")),
+        lines=tuple(ShippedLine(sku=sku, quantity=quantity) for sku, quantity in lines),
+        shipped_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+
+
+EVERYTHING = ((GLOVES, 40), (LINERS, 12), (CLEANER, 24), (TOWELS, 15))
+
+
+def test_a_shipment_is_one_customer_note_and_its_lines_in_the_meta(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    assert api().create_fulfillment(ORDER_ID, shipment("SHP-1", (GLOVES, 40))) == "900"
+    assert store.writes == [
+        (
+            "note",
+            {
+                "note": "Your order has shipped with UPS Ground.\nTracking: 1Z1, 1Z2\n"
+                "https://www.ups.com/track?tracknum=1Z1\nRef: [crossdock shipment SHP-1]",
+                "customer_note": True,
+            },
+        ),
+        ("order", {"meta_data": [{"key": "_crossdock_shipment_SHP-1", "value": '{"GLV-NIT-L-100": 40}'}]}),
+    ]
+    assert store.order["status"] == "processing"  # more to ship
+
+
+def test_the_shipment_that_ships_the_last_line_completes_the_order(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    api().create_fulfillment(ORDER_ID, shipment("SHP-1", *EVERYTHING[:2]))
+    api().create_fulfillment(ORDER_ID, shipment("SHP-2", *EVERYTHING[2:]))
+    assert store.kinds() == ["note", "order", "note", "order", "order"]
+    assert store.writes[-1] == ("order", {"status": "completed"})
+
+
+def test_a_repeated_shipment_writes_nothing(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    first = api().create_fulfillment(ORDER_ID, shipment("SHP-1", (GLOVES, 40)))
+    assert api().create_fulfillment(ORDER_ID, shipment("SHP-1", (GLOVES, 40))) == first
+    assert store.kinds() == ["note", "order"]
+
+
+def test_a_lost_note_answer_is_found_among_the_notes_and_not_sent_again(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    store.lose_answer.add("note")
+    assert api().create_fulfillment(ORDER_ID, shipment("SHP-1", *EVERYTHING)) == "900"
+    assert store.kinds() == ["note", "order", "order"]  # one note, the meta, completed
+
+
+def test_a_retry_after_the_note_landed_records_the_lines_only(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    store.notes.append(note("...\nRef: [crossdock shipment SHP-1]", note_id=900))  # the first attempt died here
+    assert api().create_fulfillment(ORDER_ID, shipment("SHP-1", (GLOVES, 40))) == "900"
+    assert store.kinds() == ["order"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "field"), [(((GLOVES, 41),), "lines.0.quantity"), (((GLOVES, 1), ("NOPE", 1)), "lines.1.sku")]
+)
+def test_lines_the_order_cannot_ship_are_refused_before_any_write(
+    shop: respx.MockRouter, lines: tuple[tuple[str, int], ...], field: str
+) -> None:
+    store = Shop(shop)
+    with pytest.raises(ValidationFailed) as caught:
+        api().create_fulfillment(ORDER_ID, shipment("SHP-1", *lines))
+    assert caught.value.details["field"] == field
+    assert store.writes == []
+
+
+def test_a_cancelled_order_takes_no_shipment(shop: respx.MockRouter) -> None:
+    store = Shop(shop, status="cancelled")
+    with pytest.raises(ValidationFailed) as caught:
+        api().create_fulfillment(ORDER_ID, shipment("SHP-1", (GLOVES, 1)))
+    assert caught.value.details["field"] == "status"
+    assert store.writes == []
+
+
+def test_a_shipment_for_a_missing_order_is_not_found(shop: respx.MockRouter) -> None:
+    body = {"code": "woocommerce_rest_shop_order_invalid_id", "message": "Invalid ID.", "data": {"status": 404}}
+    shop.get(f"/orders/{ORDER_ID}").respond(404, json=body)
+    with pytest.raises(NotFound):
+        api().create_fulfillment(ORDER_ID, shipment("SHP-1", (GLOVES, 1)))
+
+
+def refund_request(amount: str = "100.00", quantity: int = 4) -> RefundRequest:
+    lines = (ShippedLine(sku=GLOVES, quantity=quantity), ShippedLine(sku=LINERS, quantity=2))
+    return RefundRequest("RMA-1:RCPT-1", "RMA-1", Money(amount=amount, currency="USD"), lines)
+
+
+def test_a_refund_records_the_credit_over_the_lines_without_paying_or_restocking(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    assert api().refund(ORDER_ID, refund_request()) == "40001"
+    # 4 gloves at (437.00 + 32.78) / 40 and 2 liners at (441.75 + 33.13) / 12: 46.98 and 79.15 of value.
+    assert store.writes == [
+        (
+            "refund",
+            {
+                "amount": "100.00",
+                "reason": "[crossdock refund RMA-1:RCPT-1] RMA RMA-1",
+                "line_items": [
+                    {"id": 8841, "quantity": 4, "refund_total": "37.25"},
+                    {"id": 8842, "quantity": 2, "refund_total": "62.75"},
+                ],
+                "api_refund": False,
+                "api_restock": False,
+            },
+        )
+    ]
+
+
+def test_a_repeated_refund_returns_the_one_it_made(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    first = api().refund(ORDER_ID, refund_request())
+    assert api().refund(ORDER_ID, refund_request()) == first
+    assert store.kinds() == ["refund"]
+
+
+def test_a_lost_refund_answer_is_found_among_the_refunds_and_not_sent_again(shop: respx.MockRouter) -> None:
+    store = Shop(shop)
+    store.lose_answer.add("refund")
+    assert api().refund(ORDER_ID, refund_request()) == "40001"
+    assert store.kinds() == ["refund"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"), [(refund_request("2125.52"), "amount"), (refund_request(quantity=41), "lines.0.quantity")]
+)
+def test_a_refund_woocommerce_would_fail_is_refused_before_the_post(
+    shop: respx.MockRouter, request_: RefundRequest, field: str
+) -> None:
+    store = Shop(shop)
+    with pytest.raises(ValidationFailed) as caught:
+        api().refund(ORDER_ID, request_)
+    assert caught.value.details["field"] == field
+    assert store.writes == []
+
+
+def test_a_refund_woocommerce_refuses_is_validation_failed(shop: respx.MockRouter) -> None:
+    Shop(shop)
+    body = {"code": "woocommerce_rest_invalid_order_refund", "message": "Refund amount must be greater than zero."}
+    shop.post(f"/orders/{ORDER_ID}/refunds").respond(400, json=body)
+    with pytest.raises(ValidationFailed):
+        api().refund(ORDER_ID, refund_request())

@@ -4,6 +4,12 @@ What it follows (bigcommerce/docs):
 - ``reference/orders.v2.oas2.yml``: order, order products, shipping addresses and shipments, RFC-2822 dates,
   ``min_date_modified``/``max_date_modified`` in RFC-2822 or ISO-8601, V2 errors as ``[{"status", "message"}]``,
   204 for a collection with nothing in it;
+- ``reference/orders.v3.yml``: payment-action refund quotes and refunds (``PRODUCT`` items by quantity, at their
+  price with tax; ``ORDER`` items by amount), answers wrapped in ``data``, money as numbers. A refund's payments
+  must add up to its quote and use one of the quoted ways (an offline-only provider must be marked offline);
+  the refunds together never exceed what the order took. A refund moves the order to Partially Refunded, or
+  Refunded once all of it is paid back. The order's provider comes from its ``payment_method``
+  (``PAYMENT_PROVIDERS``);
 - ``reference/inventory.v3.yml``: ``PUT /v3/inventory/adjustments/absolute``, at most 2,000 items, each one
   ``location_id`` plus one of ``sku``/``variant_id``/``product_id``; ``GET /v3/inventory/items`` filtered by
   ``sku:in``/``variant_id:in``/``product_id:in``/``location_id:in``, paged by ``page`` and ``limit`` (at most
@@ -26,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
@@ -51,7 +58,14 @@ ORDER_STATUSES = {
     13: "Disputed",
     14: "Partially Refunded",
 }
-SHIPPED, PARTIALLY_SHIPPED = 2, 3
+SHIPPED, PARTIALLY_SHIPPED, REFUNDED, PARTIALLY_REFUNDED = 2, 3, 4, 14
+# payment_method → (provider_id, description, offline only). Any other method is refunded as "custom", offline.
+PAYMENT_PROVIDERS = {
+    "Credit Card": ("stripev3", "Stripe", False),
+    "Bank Deposit": ("bankdeposit", "Bank Deposit", True),
+    "Cash on Delivery": ("cod", "Cash on Delivery", True),
+}
+CENT = Decimal("0.01")
 ORDER_SCOPES = ("store/order/created", "store/order/updated", "store/order/statusUpdated")
 # BigCommerce's own retry schedule after a failed delivery (seconds); pass it as ``delays`` to replay it.
 RETRY_DELAYS = (60.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0, 50400.0, 86400.0)
@@ -184,6 +198,10 @@ class BigCommerceSandbox(Sandbox):
             self._api("GET", f"{v2}/{{order_id}}/{path}", self.get_shipping_addresses, "get shipping addresses")
         self._api("GET", v2 + "/{order_id}/shipments", self.list_shipments, "list shipments")
         self._api("POST", v2 + "/{order_id}/shipments", self.create_shipment, "create shipment")
+        actions = "/stores/{store_hash}/v3/orders/{order_id}/payment_actions"
+        self._api("POST", actions + "/refund_quotes", self.create_refund_quote, "create refund quote")
+        self._api("GET", actions + "/refunds", self.list_refunds, "list refunds")
+        self._api("POST", actions + "/refunds", self.create_refund, "create refund")
         v3 = "/stores/{store_hash}/v3/inventory"
         self._api("PUT", v3 + "/adjustments/absolute", self.adjust_absolute, "absolute adjustment")
         self._api("GET", v3 + "/items", self.get_inventory_items, "get inventory items")
@@ -198,6 +216,9 @@ class BigCommerceSandbox(Sandbox):
         self.order_products: dict[int, list[dict[str, Any]]] = {}
         self.shipping_addresses: dict[int, list[dict[str, Any]]] = {}
         self.shipments: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
+        self.fulfillment_log: dict[int, list[dict[str, Any]]] = {}  # per order: shipments made, with clock time
+        self.refund_log: dict[int, list[dict[str, Any]]] = {}
         self.status_history: list[dict[str, Any]] = []
         self.catalog: dict[str, dict[str, int | None]] = {}  # sku -> product_id, variant_id
         self.inventory: dict[str, dict[int, int]] = {}  # sku -> location_id -> quantity
@@ -206,6 +227,7 @@ class BigCommerceSandbox(Sandbox):
         self.events: list[dict[str, Any]] = []
         self.quota = RequestQuota(self.rate_limit_quota, self.rate_limit_window_ms)
         self._next_shipment_id = 1
+        self._next_refund_id = 1
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -213,6 +235,9 @@ class BigCommerceSandbox(Sandbox):
             "order_products": self.order_products,
             "shipping_addresses": self.shipping_addresses,
             "shipments": self.shipments,
+            "refunds": self.refunds,
+            "fulfillment_log": {str(order_id): log for order_id, log in self.fulfillment_log.items()},
+            "refund_log": {str(order_id): log for order_id, log in self.refund_log.items()},
             "status_history": self.status_history,
             "inventory": self.inventory,
             "adjustments": self.adjustments,
@@ -252,6 +277,7 @@ class BigCommerceSandbox(Sandbox):
             self.order_products[order_id] = lines
             self.shipping_addresses[order_id] = addresses
             self.shipments.setdefault(order_id, [])
+            self.refunds.setdefault(order_id, [])
         return order_id
 
     def add_sample_order(self, order_id: int | None = None) -> int:
@@ -531,6 +557,8 @@ class BigCommerceSandbox(Sandbox):
         }
         self._next_shipment_id += 1
         self.shipments[order["id"]].append(shipment)
+        entry = {"id": str(shipment["id"]), "at": self.clock.now(), "tracking_number": shipment["tracking_number"]}
+        self.fulfillment_log.setdefault(order["id"], []).append(entry | {"items": copy.deepcopy(shipment["items"])})
         return shipment
 
     def _after_shipment(
@@ -556,6 +584,189 @@ class BigCommerceSandbox(Sandbox):
             entry = {"order_id": order["id"], "previous_status_id": previous, "new_status_id": status_id}
             self.status_history.append(entry | {"at": now, "source": source})
         return previous != status_id
+
+    # -- V3 payment actions: refunds ----------------------------------------------------------------------
+    def create_refund_quote(self, request: Request) -> Response:
+        body = request.json()
+        with self.lock:
+            order = self._v3_order(request)
+            total = self._refund_total(order, self._refund_items(order, body))
+            quote = {
+                "order_id": order["id"],
+                "total_refund_amount": float(total),
+                "total_refund_tax_amount": 0,
+                "rounding": 0,
+                "adjustment": 0,
+                "tax_inclusive": True,
+                "refund_methods": self._refund_methods(order, total),
+            }
+        return Response(201, {"data": quote, "meta": {}})
+
+    def list_refunds(self, request: Request) -> Response:
+        with self.lock:
+            order = self._v3_order(request)
+            return Response(200, {"data": copy.deepcopy(self.refunds[order["id"]]), "meta": {}})
+
+    def create_refund(self, request: Request) -> Response:
+        body = request.json()
+        with self.lock:
+            order = self._v3_order(request)
+            items = self._refund_items(order, body)
+            total = self._refund_total(order, items)
+            payments = self._refund_payments(order, body, total)
+            refund = self._record_refund(order, items, payments, total)
+        return Response(201, {"data": copy.deepcopy(refund), "meta": {}})
+
+    def _v3_order(self, request: Request) -> dict[str, Any]:
+        try:
+            return self.orders[int(request.params["order_id"])]
+        except (KeyError, ValueError):
+            raise HttpError(404, v3_error(404, "The requested resource was not found.")) from None
+
+    @staticmethod
+    def _refusal(message: str) -> HttpError:
+        """The refunds endpoint's 422: ``{"data": [{status, title, type}]}``."""
+        return HttpError(422, {"data": [{"status": 422, "title": message, "type": ERROR_TYPE}]})
+
+    def _refund_items(self, order: dict[str, Any], body: Any) -> list[tuple[dict[str, Any], int, Decimal]]:
+        """(item as sent, quantity, amount) for each item, checked before anything is refunded."""
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise HttpError(422, v3_error(422, "The field 'items' is required.", {"items": "is required"}))
+        products = {line["id"]: line for line in self.order_products[order["id"]]}
+        checked = []
+        for index, item in enumerate(items):
+            kind = item.get("item_type") if isinstance(item, dict) else None
+            if len(str(item.get("reason", "") if isinstance(item, dict) else "")) > 1000:
+                raise self._refusal(f"items.{index}.reason is longer than 1000 characters.")
+            if kind == "PRODUCT":
+                line, quantity = products.get(item.get("item_id")), item.get("quantity")
+                left = line["quantity"] - line.get("quantity_refunded", 0) if line else 0
+                if line is None or not isinstance(quantity, int) or not 0 < quantity <= left:
+                    raise self._refusal(f"items.{index}: order product cannot be refunded in that quantity.")
+                amount = (Decimal(str(line["price_inc_tax"])) * quantity).quantize(CENT)
+                checked.append((item, quantity, amount))
+            elif kind == "ORDER" and item.get("item_id") == order["id"]:
+                checked.append((item, 0, self._amount(item.get("amount"), f"items.{index}.amount")))
+            else:
+                raise self._refusal(f"items.{index}: the sandbox refunds PRODUCT and ORDER items of this order.")
+        return checked
+
+    def _amount(self, value: Any, field: str) -> Decimal:
+        try:
+            amount = Decimal(str(value)).quantize(CENT)
+        except InvalidOperation:
+            raise self._refusal(f"{field} is not an amount.") from None
+        if amount <= 0:
+            raise self._refusal(f"{field} must be greater than zero.")
+        return amount
+
+    def _refund_total(self, order: dict[str, Any], items: list[tuple[dict[str, Any], int, Decimal]]) -> Decimal:
+        total = sum((amount for _, _, amount in items), Decimal(0))
+        left = Decimal(str(order.get("total_inc_tax", "0"))) - Decimal(str(order.get("refunded_amount", "0")))
+        if total > left:
+            raise self._refusal(f"The refund of {total} exceeds the {left} left to refund on the order.")
+        return total
+
+    def _refund_methods(self, order: dict[str, Any], total: Decimal) -> list[list[dict[str, Any]]]:
+        provider, description, offline = PAYMENT_PROVIDERS.get(
+            order.get("payment_method", ""), ("custom", "Custom", True)
+        )
+        methods = [(provider, description, offline)]
+        if provider != "custom":
+            methods.append(("custom", "Custom", True))  # marked as refunded outside BigCommerce
+        if order.get("customer_id"):
+            methods.append(("storecredit", "Store Credit", False))  # a guest has no store credit
+        return [
+            [
+                {
+                    "provider_id": provider_id,
+                    "provider_description": text,
+                    "amount": float(total),
+                    "offline": only_offline,
+                    "offline_provider": only_offline,
+                    "offline_reason": "This is an offline payment provider." if only_offline else "",
+                }
+            ]
+            for provider_id, text, only_offline in methods
+        ]
+
+    def _refund_payments(self, order: dict[str, Any], body: Any, total: Decimal) -> list[dict[str, Any]]:
+        payments = body.get("payments") if isinstance(body, dict) else None
+        if not isinstance(payments, list) or not payments:
+            raise HttpError(422, v3_error(422, "The field 'payments' is required.", {"payments": "is required"}))
+        allowed = {m[0]["provider_id"]: m[0]["offline_provider"] for m in self._refund_methods(order, total)}
+        checked: list[dict[str, Any]] = []
+        for index, payment in enumerate(payments):
+            provider = payment.get("provider_id") if isinstance(payment, dict) else None
+            if provider not in allowed:
+                raise self._refusal(f"payments.{index}: {provider!r} is not a way to refund this order.")
+            if allowed[provider] and payment.get("offline") is not True:
+                raise self._refusal(f"payments.{index}: {provider} can only refund offline.")
+            amount = self._amount(payment.get("amount"), f"payments.{index}.amount")
+            checked.append({"provider_id": provider, "amount": amount, "offline": bool(payment.get("offline"))})
+        if sum((p["amount"] for p in checked), Decimal(0)) != total:
+            raise self._refusal(f"The payments do not add up to the refund total of {total}.")
+        return checked
+
+    def _record_refund(
+        self,
+        order: dict[str, Any],
+        items: list[tuple[dict[str, Any], int, Decimal]],
+        payments: list[dict[str, Any]],
+        total: Decimal,
+    ) -> dict[str, Any]:
+        products = {line["id"]: line for line in self.order_products[order["id"]]}
+        for item, quantity, _amount in items:
+            if item["item_type"] == "PRODUCT":
+                line = products[item["item_id"]]
+                line["quantity_refunded"] = line.get("quantity_refunded", 0) + quantity
+                line["is_refunded"] = line["quantity_refunded"] >= line["quantity"]
+        refund_id, self._next_refund_id = self._next_refund_id, self._next_refund_id + 1
+        reasons = [str(item.get("reason", "")) for item, _, _ in items if item.get("reason")]
+        refund = {
+            "id": refund_id,
+            "order_id": order["id"],
+            "user_id": 0,
+            "created": datetime.fromtimestamp(self.clock.now(), UTC).isoformat(timespec="seconds"),
+            "reason": reasons[0] if reasons else "",
+            "total_amount": float(total),
+            "total_tax": 0,
+            "uses_merchant_override_values": False,
+            "items": [
+                {
+                    "item_type": item["item_type"],
+                    "item_id": item["item_id"],
+                    "reason": item.get("reason", ""),
+                    "quantity": quantity if item["item_type"] == "PRODUCT" else None,
+                    "requested_amount": None if item["item_type"] == "PRODUCT" else float(amount),
+                }
+                for item, quantity, amount in items
+            ],
+            "payments": [
+                {
+                    **p,
+                    "id": refund_id * 10 + i,
+                    "amount": float(p["amount"]),
+                    "is_declined": False,
+                    "declined_message": "",
+                }
+                for i, p in enumerate(payments)
+            ],
+        }
+        self.refunds[order["id"]].append(refund)
+        entry = {"id": str(refund_id), "at": self.clock.now(), "amount": str(total), "reason": refund["reason"]}
+        self.refund_log.setdefault(order["id"], []).append(entry)
+        self._after_refund(order, total)
+        return refund
+
+    def _after_refund(self, order: dict[str, Any], total: Decimal) -> None:
+        refunded = Decimal(str(order.get("refunded_amount") or "0")) + total
+        order["refunded_amount"] = f"{refunded:.4f}"
+        whole = refunded >= Decimal(str(order.get("total_inc_tax", "0")))
+        order["payment_status"] = "refunded" if whole else "partially refunded"
+        changed = self._set_status(order, REFUNDED if whole else PARTIALLY_REFUNDED, source="refund")
+        self._echo(order["id"], status_changed=changed)
 
     # -- V3 inventory -------------------------------------------------------------------------------------
     def adjust_absolute(self, request: Request) -> Response:

@@ -14,6 +14,7 @@ fields inside the selection (``inventoryLevel(locationId:)``, ``quantities(names
 | ``tagsAdd(id, tags)``, ``tagsRemove(id, tags)`` | mutation | 10 | 10 |
 | ``orderCancel(orderId, reason, refund, restock)`` | mutation | 10 | 10 |
 | ``fulfillmentCreate(fulfillment)`` | mutation | 10 | 10 |
+| ``refundCreate(input) @idempotent(key)`` | mutation | 10 | 10 |
 | ``inventorySetQuantities(input)`` | mutation | 10 + 1 per started 10 quantities | same |
 
 REST Admin (legacy, still served): ``GET /admin/api/{version}/orders/{id}.json`` answers ``{"order": ...}``, the
@@ -32,6 +33,17 @@ value set (seeding, ``inventorySetQuantities``, a storefront order) is appended 
 ``track_inventory`` (on by default), ``emit_order("orders/create", ...)`` takes each line's quantity off
 ``available`` at ``location_id``, as Shopify commits stock for an order of a tracked item (``on_hand`` moves
 when it ships, which the sandbox does not model).
+
+Orders, shipments and money: storing an order opens one fulfillment order with every line, and a paid order
+(``financial_status`` ``paid``) gets a ``SALE`` transaction of its total (``mark_paid`` pays a net-terms order
+later, as ``orderMarkAsPaid`` does, through the ``manual`` gateway). ``order`` answers, beside its own fields,
+``displayFulfillmentStatus``, ``displayFinancialStatus``, ``fulfillmentOrders``, ``fulfillments``, ``refunds``,
+``transactions`` and ``lineItems`` (with ``refundableQuantity``), whatever the selection asks. ``fulfillmentCreate``
+takes remaining quantities off the fulfillment order lines; ``refundCreate`` checks its line items against what
+is refundable and each transaction against what its parent sale has left, restocks only what is not
+``NO_RESTOCK``, and from 2026-04 requires ``@idempotent(key:)`` (a repeated key answers the first refund; the
+same key with other input is an error: the sandbox's wording, Shopify documents none). The state's
+``fulfillment_log`` and ``refund_log`` list, per order id, what was made and when (``at``, the sandbox clock).
 
 Call counts: the state's ``calls`` holds, beside the route counts, one count per root field requested
 (throttled attempts included); ``throttled`` counts the ``THROTTLED`` answers per root field.
@@ -55,6 +67,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 
@@ -87,6 +100,9 @@ INVENTORY_REASONS = frozenset(
     }
 )
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
+RESTOCK_TYPES = frozenset({"NO_RESTOCK", "CANCEL", "RETURN", "LEGACY_RESTOCK"})
+PAID_KINDS = frozenset({"SALE", "CAPTURE"})
+IDEMPOTENCY_REQUIRED_FROM = "2026-04"  # refundCreate without @idempotent fails at runtime from this version
 ORDER_SORT_FIELDS: dict[str, str | None] = {
     "ID": None,
     "UPDATED_AT": "updated_at",
@@ -173,6 +189,8 @@ class RootField:
     args: dict[str, Any]
     # Arguments of the fields inside the selection, by field name (the first occurrence of each).
     selection: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Directives on the root field (``@idempotent(key: $key)``), by name.
+    directives: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _OPERATION = re.compile(r"\s*(?:(query|mutation|subscription)\b[^{]*)?\{")
@@ -181,6 +199,7 @@ _SCALAR = r'\$\w+|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\w+'
 _ARGUMENT = re.compile(rf"\s*(\w+)\s*:\s*(\[\s*(?:(?:{_SCALAR})\s*,?\s*)*\]|{_SCALAR})\s*,?")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _COMMENT = re.compile(r"^\s*#.*$", re.MULTILINE)
+_DIRECTIVE = re.compile(r"@(\w+)")
 
 
 def parse_root_field(document: str, variables: dict[str, Any]) -> RootField:
@@ -197,6 +216,14 @@ def parse_root_field(document: str, variables: dict[str, Any]) -> RootField:
         end = _closing(text, position)
         args = parse_arguments(text[position + 1 : end - 1], variables)
         position = _skip_space(text, end)
+    directives: dict[str, dict[str, Any]] = {}
+    while directive := _DIRECTIVE.match(text, position):
+        position, directive_args = _skip_space(text, directive.end()), {}
+        if text.startswith("(", position):
+            end = _closing(text, position)
+            directive_args = parse_arguments(text[position + 1 : end - 1], variables)
+            position = _skip_space(text, end)
+        directives[directive.group(1)] = directive_args
     nested: dict[str, dict[str, Any]] = {}
     if text.startswith("{", position):
         end = _closing(text, position)
@@ -205,7 +232,7 @@ def parse_root_field(document: str, variables: dict[str, Any]) -> RootField:
     if not text.startswith("}", position):
         # A real server would run every root field; answering only the first would hide the others' errors.
         raise GraphQLError("the Shopify sandbox answers one root field per request", "sandboxUnsupported")
-    return RootField(operation.group(1) or "query", name, alias or name, args, nested)
+    return RootField(operation.group(1) or "query", name, alias or name, args, nested, directives)
 
 
 _FIELD_WITH_ARGUMENTS = re.compile(r"(\w+)\s*\(")
@@ -506,6 +533,7 @@ class ShopifySandbox(Sandbox):
             "tagsRemove": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._tags_remove)),
             "orderCancel": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._order_cancel)),
             "fulfillmentCreate": FieldSpec("mutation", fixed(MUTATION_COST), flat(self._fulfillment_create)),
+            "refundCreate": FieldSpec("mutation", fixed(MUTATION_COST), self._refund_create),
             "inventorySetQuantities": FieldSpec("mutation", self._inventory_cost, flat(self._inventory_set_quantities)),
         }
 
@@ -526,6 +554,9 @@ class ShopifySandbox(Sandbox):
         self.orders: dict[int, dict[str, Any]] = {}
         self.fulfillment_orders: dict[int, dict[str, Any]] = {}
         self.fulfillments: dict[int, dict[str, Any]] = {}
+        self.transactions: dict[int, dict[str, Any]] = {}
+        self.refunds: dict[int, dict[str, Any]] = {}
+        self.idempotency_keys: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (input, first answer)
         self.inventory: dict[tuple[int, int], dict[str, int]] = {}
         self.inventory_skus: dict[int, str] = {}
         self.inventory_history: list[dict[str, Any]] = []
@@ -544,6 +575,10 @@ class ShopifySandbox(Sandbox):
             "orders": {str(order_id): self._order_summary(order) for order_id, order in self.orders.items()},
             "fulfillment_orders": list(self.fulfillment_orders.values()),
             "fulfillments": list(self.fulfillments.values()),
+            "transactions": list(self.transactions.values()),
+            "refunds": list(self.refunds.values()),
+            "fulfillment_log": self._log_by_order(self.fulfillments.values(), ("tracking_numbers", "line_items")),
+            "refund_log": self._log_by_order(self.refunds.values(), ("amount", "currency", "note", "line_items")),
             "inventory": [
                 {"inventory_item_id": item, "location_id": location, **quantities}
                 for (item, location), quantities in self.inventory.items()
@@ -557,10 +592,22 @@ class ShopifySandbox(Sandbox):
             "webhooks": self._webhook_summary(),
         }
 
-    @staticmethod
-    def _order_summary(order: dict[str, Any]) -> dict[str, Any]:
+    def _order_summary(self, order: dict[str, Any]) -> dict[str, Any]:
         keys = ("id", "name", "updated_at", "cancelled_at", "financial_status", "fulfillment_status")
-        return {**{key: order.get(key) for key in keys}, "tags": split_tags(order.get("tags"))}
+        return {
+            **{key: order.get(key) for key in keys},
+            "tags": split_tags(order.get("tags")),
+            "display_fulfillment_status": self._display_fulfillment_status(order["id"]),
+        }
+
+    @staticmethod
+    def _log_by_order(records: Iterable[dict[str, Any]], keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """What was made on each order and when: ``{order id: [{id, at, ...}]}`` in the order it was made."""
+        log: dict[str, list[dict[str, Any]]] = {}
+        for record in sorted(records, key=lambda r: (r["at"], r["id"])):
+            entry = {"id": gid(record["kind"], record["id"]), "at": record["at"], **{k: record[k] for k in keys}}
+            log.setdefault(str(record["order_id"]), []).append(entry)
+        return log
 
     def _webhook_summary(self) -> dict[str, Any]:
         deliveries = [
@@ -826,6 +873,8 @@ class ShopifySandbox(Sandbox):
         self.orders[order_id] = order
         if not self._fulfillment_orders_of(order_id):
             self._open_fulfillment_order(order)
+        if order.get("financial_status") == "paid" and not self._transactions_of(order_id):
+            self._add_transaction(order, "SALE", money(order.get("total_price")), _gateway(order))
         if order.get("cancelled_at"):
             self._close_fulfillment_orders(order_id)
         return order
@@ -887,8 +936,39 @@ class ShopifySandbox(Sandbox):
         order = self._find_order(args["id"])
         if order is None:
             return Resolved(None, 1)
-        fulfillment_orders = [self._fulfillment_order_node(fo) for fo in self._fulfillment_orders_of(order["id"])]
-        return Resolved({**self._order_node(order), "fulfillmentOrders": {"nodes": fulfillment_orders}}, 1)
+        order_id = order["id"]
+        fulfillment_orders = [self._fulfillment_order_node(fo) for fo in self._fulfillment_orders_of(order_id)]
+        currency = order.get("currency")
+        node = {
+            **self._order_node(order),
+            "currencyCode": currency,
+            "presentmentCurrencyCode": order.get("presentment_currency", currency),
+            "displayFulfillmentStatus": self._display_fulfillment_status(order_id),
+            "displayFinancialStatus": str(order.get("financial_status") or "pending").upper(),
+            "fulfillmentOrders": {"nodes": fulfillment_orders},
+            "fulfillments": [fulfillment_node(f) for f in self.fulfillments.values() if f["order_id"] == order_id],
+            "refunds": [self._refund_node(r) for r in self.refunds.values() if r["order_id"] == order_id],
+            "transactions": [self._transaction_node(t) for t in self._transactions_of(order_id)],
+            "lineItems": {"nodes": [self._line_item_node(order, item) for item in order.get("line_items", [])]},
+        }
+        return Resolved(node, 1)
+
+    def _display_fulfillment_status(self, order_id: int) -> str:
+        lines = [line for fo in self._fulfillment_orders_of(order_id) for line in fo["line_items"]]
+        if lines and all(line["remaining"] == 0 for line in lines):
+            return "FULFILLED"
+        if any(line["remaining"] < line["total"] for line in lines):
+            return "PARTIALLY_FULFILLED"
+        return "UNFULFILLED"
+
+    def _line_item_node(self, order: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        quantity = int(item.get("quantity", 0))
+        return {
+            "id": gid("LineItem", item["id"]),
+            "sku": item.get("sku"),
+            "quantity": quantity,
+            "refundableQuantity": quantity - self._refunded_quantity(order["id"], item["id"]),
+        }
 
     # -- tags -------------------------------------------------------------------------------------------------
     def _tags_add(self, args: dict[str, Any]) -> Resolved:
@@ -996,13 +1076,7 @@ class ShopifySandbox(Sandbox):
         if errors:
             return Resolved({"fulfillment": None, "userErrors": errors}, MUTATION_COST)
         fulfillment = self._record_fulfillment(picks, spec)
-        node = {
-            "id": gid("Fulfillment", fulfillment["id"]),
-            "status": fulfillment["status"],
-            "createdAt": graphql_time(fulfillment["created_at"]),
-            "trackingInfo": fulfillment["tracking_info"],
-        }
-        return Resolved({"fulfillment": node, "userErrors": []}, MUTATION_COST)
+        return Resolved({"fulfillment": fulfillment_node(fulfillment), "userErrors": []}, MUTATION_COST)
 
     def _fulfillment_picks(self, groups: list[dict[str, Any]]) -> tuple[list[Pick], list[dict[str, Any]]]:
         picks: list[Pick] = []
@@ -1049,12 +1123,16 @@ class ShopifySandbox(Sandbox):
             fo["status"] = "CLOSED" if all(line["remaining"] == 0 for line in fo["line_items"]) else "IN_PROGRESS"
         open_lines = [line for fo in self._fulfillment_orders_of(order["id"]) for line in fo["line_items"]]
         order["fulfillment_status"] = "fulfilled" if all(line["remaining"] == 0 for line in open_lines) else "partial"
+        info = tracking_info(spec.get("trackingInfo") or {})
         fulfillment = {
             "id": self._new_id(),
+            "kind": "Fulfillment",
             "order_id": order["id"],
             "status": "SUCCESS",
             "created_at": rest_time(self.clock.now()),
-            "tracking_info": tracking_info(spec.get("trackingInfo") or {}),
+            "at": self.clock.now(),
+            "tracking_info": info,
+            "tracking_numbers": [t["number"] for t in info],
             "notify_customer": bool(spec.get("notifyCustomer")),
             "line_items": [
                 {"line_item_id": line["line_item_id"], "sku": line["sku"], "quantity": q} for _, line, q in picks
@@ -1072,6 +1150,200 @@ class ShopifySandbox(Sandbox):
             if item["id"] == line_item_id:
                 item["fulfillable_quantity"] = max(0, int(item.get("fulfillable_quantity", 0)) - quantity)
                 item["fulfillment_status"] = "fulfilled" if item["fulfillable_quantity"] == 0 else "partial"
+
+    # -- money ------------------------------------------------------------------------------------------------
+    def mark_paid(self, order_id: int, *, gateway: str = "manual") -> None:
+        """The buyer paid what the order still owes (a net-terms invoice), as ``orderMarkAsPaid`` records it."""
+        with self.lock:
+            order = self.orders[order_id]
+            owed = money(order.get("total_price")) - self._paid(order_id)
+            if owed > 0:
+                self._add_transaction(order, "SALE", owed, gateway)
+            order["financial_status"] = "paid"
+            self._touch(order)
+
+    def _transactions_of(self, order_id: int) -> list[dict[str, Any]]:
+        return [t for t in self.transactions.values() if t["order_id"] == order_id]
+
+    def _paid(self, order_id: int) -> Decimal:
+        paid = [t for t in self._transactions_of(order_id) if t["kind"] in PAID_KINDS and t["status"] == "SUCCESS"]
+        return sum((t["amount"] for t in paid), Decimal(0))
+
+    def _add_transaction(
+        self, order: dict[str, Any], kind: str, amount: Decimal, gateway: str, parent_id: int | None = None
+    ) -> dict[str, Any]:
+        transaction = {
+            "id": self._new_id(),
+            "order_id": order["id"],
+            "kind": kind,
+            "status": "SUCCESS",
+            "gateway": gateway,
+            "amount": amount,
+            "currency": order.get("currency"),
+            "parent_id": parent_id,
+            "created_at": rest_time(self.clock.now()),
+            "at": self.clock.now(),
+        }
+        self.transactions[transaction["id"]] = transaction
+        return transaction
+
+    @staticmethod
+    def _transaction_node(transaction: dict[str, Any]) -> dict[str, Any]:
+        parent = transaction["parent_id"]
+        return {
+            "id": gid("OrderTransaction", transaction["id"]),
+            "kind": transaction["kind"],
+            "status": transaction["status"],
+            "gateway": transaction["gateway"],
+            "createdAt": graphql_time(transaction["created_at"]),
+            "amountSet": money_bag(transaction["amount"], transaction["currency"]),
+            "parentTransaction": {"id": gid("OrderTransaction", parent)} if parent else None,
+        }
+
+    def _refunded_quantity(self, order_id: int, line_item_id: int) -> int:
+        return sum(
+            line["quantity"]
+            for refund in self.refunds.values()
+            if refund["order_id"] == order_id
+            for line in refund["line_items"]
+            if line["line_item_id"] == line_item_id
+        )
+
+    def _refund_node(self, refund: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": gid("Refund", refund["id"]),
+            "note": refund["note"],
+            "createdAt": graphql_time(refund["created_at"]),
+            "totalRefundedSet": money_bag(refund["amount"], refund["currency"]),
+            "transactions": {"nodes": [self._transaction_node(self.transactions[t]) for t in refund["transactions"]]},
+        }
+
+    def _refund_create(self, root: RootField) -> Resolved:
+        require(root.args, "refundCreate", "input")
+        key = (root.directives.get("idempotent") or {}).get("key")
+        if key is None and self.api_version >= IDEMPOTENCY_REQUIRED_FROM:
+            message = "The @idempotent directive is required for this mutation."
+            raise GraphQLError(message, "BAD_REQUEST")
+        fingerprint = json.dumps(root.args, sort_keys=True, default=str)
+        if key is not None and key in self.idempotency_keys:
+            first_input, first_answer = self.idempotency_keys[key]
+            if first_input != fingerprint:
+                raise GraphQLError("The idempotency key was already used with different input.", "BAD_REQUEST")
+            return Resolved(copy.deepcopy(first_answer), MUTATION_COST)
+        answer = self._refund(root.args["input"])
+        if key is not None and not answer["userErrors"]:
+            self.idempotency_keys[key] = (fingerprint, copy.deepcopy(answer))
+        return Resolved(answer, MUTATION_COST)
+
+    def _refund(self, spec: dict[str, Any]) -> dict[str, Any]:
+        order = self._find_order(spec.get("orderId"))
+        if order is None:
+            return {"refund": None, "order": None, "userErrors": [user_error(["orderId"], "Order does not exist")]}
+        lines, errors = self._refund_lines(order, spec.get("refundLineItems") or [])
+        parents, transaction_errors = self._refund_transactions(order, spec.get("transactions") or [])
+        errors += transaction_errors
+        currency = spec.get("currency")
+        if currency is not None and currency != order.get("presentment_currency", order.get("currency")):
+            errors.append(user_error(["currency"], "Currency must match the order's presentment currency."))
+        if errors:
+            return {"refund": None, "order": None, "userErrors": errors}
+        refund = self._record_refund(order, spec, lines, parents)
+        node = self._refund_node(refund)
+        return {"refund": node, "order": {"id": gid("Order", order["id"])}, "userErrors": []}
+
+    def _refund_lines(
+        self, order: dict[str, Any], requested: list[dict[str, Any]]
+    ) -> tuple[list[tuple[dict[str, Any], int, str]], list[dict[str, Any]]]:
+        items = {gid("LineItem", item["id"]): item for item in order.get("line_items", [])}
+        lines, errors = [], []
+        for index, line in enumerate(requested):
+            path = ["refundLineItems", str(index)]
+            restock = line.get("restockType", "RETURN")
+            if restock not in RESTOCK_TYPES:
+                message = f"Variable $input of type RefundInput! was provided invalid value for {'.'.join(path)}"
+                raise GraphQLError(message, "INVALID_VARIABLE")
+            item, quantity = items.get(str(line.get("lineItemId"))), line.get("quantity")
+            if item is None:
+                errors.append(user_error([*path, "lineItemId"], "Line item does not exist."))
+                continue
+            left = int(item.get("quantity", 0)) - self._refunded_quantity(order["id"], item["id"])
+            if not isinstance(quantity, int) or not 0 < quantity <= left:
+                errors.append(user_error([*path, "quantity"], "Quantity cannot refund more items than were purchased."))
+                continue
+            lines.append((item, quantity, restock))
+        return lines, errors
+
+    def _refund_transactions(
+        self, order: dict[str, Any], requested: list[dict[str, Any]]
+    ) -> tuple[list[tuple[dict[str, Any], Decimal]], list[dict[str, Any]]]:
+        parents, errors = [], []
+        for index, spec in enumerate(requested):
+            path = ["transactions", str(index)]
+            parent_id = numeric_id(spec.get("parentId"), "OrderTransaction")
+            parent = self.transactions.get(parent_id) if parent_id is not None else None
+            try:
+                amount = Decimal(str(spec.get("amount")))
+            except ArithmeticError:
+                amount = Decimal(0)
+            if spec.get("kind") != "REFUND":
+                errors.append(user_error([*path, "kind"], "Kind must be refund."))
+            elif parent is None or parent["order_id"] != order["id"] or parent["kind"] not in PAID_KINDS:
+                errors.append(user_error([*path, "parentId"], "Parent transaction is not a sale or capture."))
+            elif spec.get("gateway") != parent["gateway"]:
+                errors.append(user_error([*path, "gateway"], "Gateway must match the parent transaction's."))
+            elif not 0 < amount <= parent["amount"] - self._refunded_against(parent["id"]):
+                message = "Refund amount exceeds the amount that can be refunded."
+                errors.append(user_error([*path, "amount"], message))
+            else:
+                parents.append((parent, amount))
+        return parents, errors
+
+    def _refunded_against(self, parent_id: int) -> Decimal:
+        children = [t for t in self.transactions.values() if t["parent_id"] == parent_id and t["kind"] == "REFUND"]
+        return sum((t["amount"] for t in children), Decimal(0))
+
+    def _record_refund(
+        self,
+        order: dict[str, Any],
+        spec: dict[str, Any],
+        lines: list[tuple[dict[str, Any], int, str]],
+        parents: list[tuple[dict[str, Any], Decimal]],
+    ) -> dict[str, Any]:
+        refund_id = self._new_id()
+        transactions = [self._add_transaction(order, "REFUND", amount, p["gateway"], p["id"]) for p, amount in parents]
+        for item, quantity, restock in lines:
+            if restock != "NO_RESTOCK":
+                self._restock(order, item, quantity)
+        refund = {
+            "id": refund_id,
+            "kind": "Refund",
+            "order_id": order["id"],
+            "note": spec.get("note"),
+            "created_at": rest_time(self.clock.now()),
+            "at": self.clock.now(),
+            "amount": sum((amount for _, amount in parents), Decimal(0)),
+            "currency": order.get("currency"),
+            "transactions": [t["id"] for t in transactions],
+            "line_items": [
+                {"line_item_id": item["id"], "sku": item.get("sku"), "quantity": quantity, "restock_type": restock}
+                for item, quantity, restock in lines
+            ],
+        }
+        self.refunds[refund_id] = refund
+        refunded = sum((r["amount"] for r in self.refunds.values() if r["order_id"] == order["id"]), Decimal(0))
+        order["financial_status"] = "refunded" if refunded >= self._paid(order["id"]) else "partially_refunded"
+        order.setdefault("refunds", []).append(
+            {"id": refund_id, "order_id": order["id"], "note": refund["note"], "created_at": refund["created_at"]}
+        )
+        self._touch(order)
+        self._echo(order, "orders/updated")
+        return refund
+
+    def _restock(self, order: dict[str, Any], item: dict[str, Any], quantity: int) -> None:
+        item_id = self._stocked_item(item["sku"], self.location_id) if item.get("sku") else None
+        if item_id is not None and self.track_inventory:
+            self.inventory[(item_id, self.location_id)]["available"] += quantity
+            self._record_available(item_id, self.location_id, gid("Order", order["id"]))
 
     # -- inventory --------------------------------------------------------------------------------------------
     def _inventory_item(self, args: dict[str, Any]) -> Resolved:
@@ -1270,3 +1542,28 @@ def rest_fulfillment(fulfillment: dict[str, Any]) -> dict[str, Any]:
             for line in fulfillment["line_items"]
         ],
     }
+
+
+def fulfillment_node(fulfillment: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": gid("Fulfillment", fulfillment["id"]),
+        "status": fulfillment["status"],
+        "createdAt": graphql_time(fulfillment["created_at"]),
+        "trackingInfo": fulfillment["tracking_info"],
+    }
+
+
+def money(value: Any) -> Decimal:
+    """A REST money string (``"3559.77"``) as a Decimal; a missing one is zero."""
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+def money_bag(amount: Decimal, currency: str | None) -> dict[str, Any]:
+    """``MoneyBag``: shop and presentment money, the same here (the sandbox shop sells in one currency)."""
+    value = {"amount": format(amount, "f"), "currencyCode": currency}
+    return {"shopMoney": value, "presentmentMoney": dict(value)}
+
+
+def _gateway(order: dict[str, Any]) -> str:
+    names = order.get("payment_gateway_names") or []
+    return str(names[0]) if names else "manual"

@@ -11,7 +11,16 @@ What it follows (woocommerce/woocommerce, plugins/woocommerce/includes/):
   ``X-WP-Total``/``X-WP-TotalPages``, ``Invalid ID.`` errors, and batches capped at 100 items (413);
 - ``class-wc-rest-products-controller.php``: ``GET /products?sku=a,b`` matches any SKU of a comma-separated list
   exactly (variations are not products here); a batch update sets each item or answers its own error;
+- ``class-wc-rest-order-refunds-controller.php`` and ``wc_create_refund``: a refund's ``amount`` must be above
+  zero (400) and within what is left to refund (a 500, as WooCommerce answers a failed ``wc_create_refund``);
+  ``api_refund`` (default true) asks the gateway to pay, which the offline gateways (``bacs``, ``cheque``,
+  ``cod``) cannot (500); ``api_restock`` (default true) puts the refunded quantities back in stock; the order
+  lists the refund (``refunds``: id, reason, negative total) and turns ``refunded`` once all of it is paid back;
+- order meta written with ``PUT /orders/{id}`` (``meta_data``: an entry with a known key replaces it);
 - errors as ``{"code", "message", "data": {"status"}}``.
+
+The state's ``note_log`` and ``refund_log`` list, per order id, the notes and refunds made through the API
+(``at``: the sandbox clock), for asserting one note per shipment, one refund per return and their order.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import math
 from base64 import b64decode
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +56,8 @@ STATUS_NAMES = {
 }
 EDITABLE_STATUSES = ("pending", "on-hold", "checkout-draft")
 PAID_STATUSES = ("processing", "completed")
+OFFLINE_GATEWAYS = frozenset({"bacs", "cheque", "cod", ""})  # no automatic refunds
+CENT = Decimal("0.01")
 BATCH_LIMIT = 100
 MAX_PER_PAGE = 100
 MAX_CONSECUTIVE_FAILURES = 5
@@ -123,6 +135,8 @@ class WooCommerceSandbox(Sandbox):
             self._api(method, "/orders/{order_id}", self.update_order, "update order", edit)
         self._api("GET", "/orders/{order_id}/notes", self.list_notes, "list order notes", view_list)
         self._api("POST", "/orders/{order_id}/notes", self.add_note, "add order note", create)
+        self._api("GET", "/orders/{order_id}/refunds", self.list_refunds, "list order refunds", view_list)
+        self._api("POST", "/orders/{order_id}/refunds", self.create_refund, "create order refund", create)
         self._api("GET", "/products", self.list_products, "list products", view_list)
         self._api("POST", "/products/batch", self.batch_products, "batch products", batch)
 
@@ -136,6 +150,9 @@ class WooCommerceSandbox(Sandbox):
     def reset_state(self) -> None:
         self.orders: dict[int, dict[str, Any]] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
+        self.note_log: dict[int, list[dict[str, Any]]] = {}
+        self.refund_log: dict[int, list[dict[str, Any]]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         self.inventory_history: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
@@ -144,12 +161,17 @@ class WooCommerceSandbox(Sandbox):
             for topic, hook_id in self.webhook_ids.items()
         }
         self._next_note_id = 901
+        self._next_refund_id = 40001
+        self._next_meta_id = 72001
         self._deliveries_signed = 0
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "orders": self.orders,
             "notes": self.notes,
+            "refunds": self.refunds,
+            "note_log": {str(order_id): log for order_id, log in self.note_log.items()},
+            "refund_log": {str(order_id): log for order_id, log in self.refund_log.items()},
             "products": self.products,
             "inventory_history": self.inventory_history,
             "calls": dict(self.calls),
@@ -369,6 +391,7 @@ class WooCommerceSandbox(Sandbox):
             for field in ("customer_note", "transaction_id"):  # WordPress ignores the fields it does not know
                 if field in body:
                     order[field] = body[field]
+            self._update_meta(order, body.get("meta_data"))
             self._touch(order)
             if status is not None and status != order["status"]:
                 self._transition(order, status)
@@ -405,7 +428,138 @@ class WooCommerceSandbox(Sandbox):
             record = self._add_note(
                 order["id"], str(note), customer_note=bool(body.get("customer_note")), author=author
             )
+            entry = {"id": str(record["id"]), "at": self.clock.now(), "note": record["note"]}
+            self.note_log.setdefault(order["id"], []).append(entry | {"customer_note": record["customer_note"]})
             return Response(201, copy.deepcopy(record))
+
+    def _update_meta(self, order: dict[str, Any], entries: Any) -> None:
+        """``meta_data`` entries: one with a known id or key replaces that entry, another is added."""
+        if not isinstance(entries, list):
+            return
+        meta = order.setdefault("meta_data", [])
+        for entry in entries:
+            if not isinstance(entry, dict) or not entry.get("key"):
+                continue
+            known = next((m for m in meta if m.get("id") == entry.get("id") or m["key"] == entry["key"]), None)
+            if known is not None:
+                known["value"] = entry.get("value")
+            else:
+                meta.append({"id": self._next_meta_id, "key": entry["key"], "value": entry.get("value")})
+                self._next_meta_id += 1
+
+    # -- refunds ------------------------------------------------------------------------------------------
+    def list_refunds(self, request: Request) -> Response:
+        per_page = self._int_param(request, "per_page", 10, upper=MAX_PER_PAGE)
+        page = self._int_param(request, "page", 1)
+        with self.lock:
+            order = self._order(request, missing_status=404, for_notes=True)
+            refunds = list(reversed(self.refunds.get(order["id"], [])))  # newest first, as WP_Query dates them
+            window = copy.deepcopy(refunds[(page - 1) * per_page : page * per_page])
+        headers = {"X-WP-Total": str(len(refunds)), "X-WP-TotalPages": str(math.ceil(len(refunds) / per_page))}
+        return Response(200, window, headers)
+
+    def create_refund(self, request: Request) -> Response:
+        body = request.json() or {}
+        if not isinstance(body, dict):
+            raise HttpError(400, woo_error(400, "rest_invalid_json", "Invalid JSON body passed."))
+        with self.lock:
+            order = self._order(request, missing_status=404, for_notes=True)
+            amount = self._refund_amount(order, body.get("amount"))
+            lines = self._refund_lines(order, body.get("line_items") or [])
+            if body.get("api_refund", True) and order.get("payment_method", "") in OFFLINE_GATEWAYS:
+                message = "The payment gateway for this order does not support automatic refunds."
+                raise HttpError(500, woo_error(500, "woocommerce_rest_cannot_create_order_refund", message))
+            refund = self._record_refund(order, amount, str(body.get("reason") or ""), lines)
+            if body.get("api_restock", True):
+                for line, quantity, _total in lines:
+                    self._restock(line, quantity)
+            if self.echo_webhooks:
+                self.emit_order("order.updated", order)
+            return Response(201, copy.deepcopy(refund))
+
+    def _refunded(self, order_id: int) -> Decimal:
+        return sum((Decimal(r["amount"]) for r in self.refunds.get(order_id, [])), Decimal(0))
+
+    def _refund_amount(self, order: dict[str, Any], raw: Any) -> Decimal:
+        try:
+            amount = Decimal(str(raw)).quantize(CENT)
+        except InvalidOperation:
+            raise invalid_param("amount", "amount is not of type string.") from None
+        if amount <= 0:
+            message = "Refund amount must be greater than zero."
+            raise HttpError(400, woo_error(400, "woocommerce_rest_invalid_order_refund", message))
+        if amount > Decimal(str(order.get("total") or "0")) - self._refunded(order["id"]):
+            raise HttpError(
+                500, woo_error(500, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+            )
+        return amount
+
+    def _refund_lines(self, order: dict[str, Any], items: list[Any]) -> list[tuple[dict[str, Any], int, Decimal]]:
+        lines = {line["id"]: line for line in order.get("line_items", [])}
+        checked = []
+        for item in items:
+            line = lines.get(item.get("id")) if isinstance(item, dict) else None
+            quantity = item.get("quantity", 0) if isinstance(item, dict) else 0
+            if line is None:
+                continue  # wc_create_refund skips an id the order does not have
+            left = int(line["quantity"]) - self._refunded_quantity(order["id"], line["id"])
+            if not isinstance(quantity, int) or not 0 <= quantity <= left:
+                message = "Invalid refund quantity."
+                raise HttpError(500, woo_error(500, "woocommerce_rest_cannot_create_order_refund", message))
+            checked.append((line, quantity, Decimal(str(item.get("refund_total") or "0")).quantize(CENT)))
+        return checked
+
+    def _refunded_quantity(self, order_id: int, line_id: int) -> int:
+        return -sum(
+            int(item["quantity"])
+            for refund in self.refunds.get(order_id, [])
+            for item in refund["line_items"]
+            if item["refunded_item_id"] == line_id
+        )
+
+    def _record_refund(
+        self, order: dict[str, Any], amount: Decimal, reason: str, lines: list[tuple[dict[str, Any], int, Decimal]]
+    ) -> dict[str, Any]:
+        local, gmt = self._now()
+        refund_id, self._next_refund_id = self._next_refund_id, self._next_refund_id + 1
+        refund = {
+            "id": refund_id,
+            "date_created": local,
+            "date_created_gmt": gmt,
+            "amount": f"{amount:.2f}",
+            "reason": reason,
+            "refunded_by": 1,
+            "refunded_payment": False,
+            "meta_data": [],
+            "line_items": [
+                {
+                    "id": refund_id * 10 + index,
+                    "name": line["name"],
+                    "product_id": line.get("product_id"),
+                    "variation_id": line.get("variation_id", 0),
+                    "quantity": -quantity,
+                    "total": f"{-total:.2f}",
+                    "sku": line.get("sku"),
+                    "refunded_item_id": line["id"],  # the sandbox's link back; WooCommerce keeps it in hidden meta
+                }
+                for index, (line, quantity, total) in enumerate(lines)
+            ],
+        }
+        self.refunds.setdefault(order["id"], []).append(refund)
+        order.setdefault("refunds", []).append({"id": refund_id, "reason": reason, "total": f"{-amount:.2f}"})
+        entry = {"id": str(refund_id), "at": self.clock.now(), "amount": refund["amount"], "reason": reason}
+        self.refund_log.setdefault(order["id"], []).append(entry)
+        self._touch(order)
+        if self._refunded(order["id"]) >= Decimal(str(order.get("total") or "0")):
+            self._transition(order, "refunded")  # wc_order_fully_refunded
+        return refund
+
+    def _restock(self, line: dict[str, Any], quantity: int) -> None:
+        product = self.products.get(line.get("variation_id") or line.get("product_id") or 0)
+        if product is not None and product["manage_stock"] and quantity:
+            product["stock_quantity"] = (product["stock_quantity"] or 0) + quantity
+            self._touch(product)
+            self._record_stock(product, f"refund #{line['id']}")
 
     def _add_note(self, order_id: int, note: str, *, customer_note: bool, author: str) -> dict[str, Any]:
         local, gmt = self._now()

@@ -8,6 +8,14 @@
   moved on past what Crossdock decides (shipped, completed, refunded, cancelled: those are left to people).
   The reasons are appended to the private ``staff_notes`` in the same write: status and reasons land together
   or not at all, and a retry that finds the status set writes neither again.
+- ``create_fulfillment`` lists the order's shipments and returns the one whose comments hold the shipment id (or
+  that carries its first tracking number), else posts a V2 shipment of the SKUs. The POST is never repeated
+  blind: after a timeout the shipments are read again.
+- ``refund`` lists the order's V3 refunds and returns the one whose reason holds the refund id, else quotes the
+  returned products. When BigCommerce's value for them is what the ERP credited, they are refunded by quantity;
+  otherwise the credited amount is refunded at order level (quoted again, as the payments must match a quote).
+  The money goes back through the order's own provider, offline where BigCommerce requires it. See
+  ``shipping.py`` for the bodies.
 
 The request quota belongs to the store (its size depends on the plan), so other callers spend it too. Each
 answer carries ``X-Rate-Limit-Requests-Left`` and ``X-Rate-Limit-Time-Reset-Ms``; when none are left, the next
@@ -22,24 +30,35 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
+from shared.channels.base import RefundRequest
+from shared.channels.bigcommerce import shipping
 from shared.channels.bigcommerce.mapping import to_order
 from shared.channels.bigcommerce.resources import (
     BigCommerceOrder,
     BigCommerceOrderProduct,
     BigCommerceOrderProducts,
     BigCommerceOrderStamps,
+    BigCommerceRefund,
+    BigCommerceRefundCreated,
+    BigCommerceRefundQuote,
+    BigCommerceRefundQuoteCreated,
+    BigCommerceRefunds,
+    BigCommerceShipment,
+    BigCommerceShipments,
+    BigCommerceShippingAddress,
     BigCommerceShippingAddresses,
 )
 from shared.channels.calls import as_utc, check, numeric_id, parse, required, status_note
 from shared.connections import Connection
-from shared.errors import RateLimited
+from shared.errors import DownstreamUnavailable, RateLimited, ValidationFailed
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatus, Reason
 from shared.models.order import Channel, Order
+from shared.models.shipping import Shipment
 from shared.observability import logger
 from shared.outbound import RETRYABLE_STATUS, OutboundClient
 from shared.validation import as_validation_failed
@@ -57,6 +76,8 @@ STATUS_IDS = {
 # Fulfillment, Manual Verification Required. Past it (shipped, completed, refunded, cancelled...) a late
 # decision must not move the order back.
 MOVABLE_STATUS_IDS = frozenset({1, 6, 7, 11, 12})
+
+MadeT = TypeVar("MadeT")
 
 
 class BigCommerceApi:
@@ -77,6 +98,7 @@ class BigCommerceApi:
             "Accept": "application/json",
         }
         self._v2 = f"/stores/{self.store_hash}/v2"
+        self._v3 = f"/stores/{self.store_hash}/v3"
         # 429s are ours to read: BigCommerce says when the window resets, not in Retry-After.
         self._client = client or OutboundClient(
             SYSTEM, connection, is_retryable=lambda r: r.status_code in RETRYABLE_STATUS - {429}
@@ -88,12 +110,14 @@ class BigCommerceApi:
         order_id = numeric_id(external_id, SYSTEM)
         order = parse(BigCommerceOrder, self._get(f"/orders/{order_id}"), "BigCommerce order")
         products = self._products(order_id)
-        response = self._get(f"/orders/{order_id}/shipping_addresses")
-        shipping = [] if response.status_code == 204 else parse(BigCommerceShippingAddresses, response, "shipping").root
         try:
-            return to_order(order, products, shipping, store_hash=self.store_hash)
+            return to_order(order, products, self._addresses(order_id), store_hash=self.store_hash)
         except ValidationError as error:
             raise as_validation_failed(error, "BigCommerce order") from None
+
+    def _addresses(self, order_id: str) -> list[BigCommerceShippingAddress]:
+        response = self._get(f"/orders/{order_id}/shipping_addresses")
+        return [] if response.status_code == 204 else parse(BigCommerceShippingAddresses, response, "shipping").root
 
     def _products(self, order_id: str) -> list[BigCommerceOrderProduct]:
         products: list[BigCommerceOrderProduct] = []
@@ -150,16 +174,114 @@ class BigCommerceApi:
         reason_codes = [reason.code for reason in reasons]
         logger.info("channel status pushed", extra={**fields, "previous": order.status_id, "reasons": reason_codes})
 
+    # -- shipments ------------------------------------------------------------------------------------------
+    def create_fulfillment(self, external_id: str, shipment: Shipment) -> str:
+        order_id = numeric_id(external_id, SYSTEM)
+        made = shipping.made_for(self._shipments(order_id), shipment)
+        message = "channel fulfillment already made"
+        if made is None:
+            body = shipping.shipment_body(shipment, self._products(order_id), self._addresses(order_id))
+            made = self._create_shipment(order_id, shipment, body)
+            message = "channel fulfillment created"
+        logger.info(
+            message,
+            extra={
+                "platform": self.platform,
+                "external_id": external_id,
+                "shipment_id": shipment.shipment_id,
+                "channel_fulfillment_id": made.id,
+            },
+        )
+        return str(made.id)
+
+    def _shipments(self, order_id: str) -> list[BigCommerceShipment]:
+        response = self._get(f"/orders/{order_id}/shipments")  # a missing order is a 404: NotFound
+        return [] if response.status_code == 204 else parse(BigCommerceShipments, response, "shipments").root
+
+    def _create_shipment(self, order_id: str, shipment: Shipment, body: dict[str, Any]) -> BigCommerceShipment:
+        try:
+            response = self._send("POST", f"/orders/{order_id}/shipments", json=body, idempotent=False)
+        except DownstreamUnavailable as error:
+            made = self._made_after(error, lambda: shipping.made_for(self._shipments(order_id), shipment))
+            if made is None:
+                raise
+            return made
+        check(response, SYSTEM)
+        return parse(BigCommerceShipment, response, "BigCommerce shipment")
+
+    # -- refunds --------------------------------------------------------------------------------------------
+    def refund(self, external_id: str, request: RefundRequest) -> str:
+        order_id = numeric_id(external_id, SYSTEM)
+        order = parse(BigCommerceOrder, self._get(f"/orders/{order_id}"), "BigCommerce order")
+        made = shipping.made_refund(self._refunds(order_id), request.refund_id)
+        message = "channel refund already made"
+        if made is None:
+            if request.amount.currency != order.currency_code:
+                raise ValidationFailed("refund currency is not the order's", system=SYSTEM, field="amount.currency")
+            body = self._refund_body(order, request)
+            made = self._create_refund(order_id, request, body)
+            message = "channel refund created"
+        logger.info(
+            message,
+            extra={
+                "platform": self.platform,
+                "external_id": external_id,
+                "refund_id": request.refund_id,
+                "channel_refund_id": made.id,
+                "amount": str(request.amount.amount),
+            },
+        )
+        return str(made.id)
+
+    def _refunds(self, order_id: str) -> list[BigCommerceRefund]:
+        response = self._get(f"/orders/{order_id}/payment_actions/refunds", v3=True)
+        return parse(BigCommerceRefunds, response, "BigCommerce refunds").data
+
+    def _refund_body(self, order: BigCommerceOrder, request: RefundRequest) -> dict[str, Any]:
+        order_id = str(order.id)
+        items = shipping.product_items(request, self._products(order_id))
+        quote = self._quote(order_id, items)
+        if quote.total_refund_amount != request.amount.amount:
+            # The ERP's credit is the amount owed (restocking fees, prices it agreed); BigCommerce's line math is not.
+            items = [shipping.order_item(order.id, request)]
+            quote = self._quote(order_id, items)
+        return {"items": items, "payments": [shipping.payment(quote, request.amount.amount)]}
+
+    def _quote(self, order_id: str, items: list[dict[str, Any]]) -> BigCommerceRefundQuote:
+        # A quote changes nothing: safe to repeat after a timeout.
+        path = f"/orders/{order_id}/payment_actions/refund_quotes"
+        response = self._send("POST", path, v3=True, json={"items": items})
+        check(response, SYSTEM)
+        return parse(BigCommerceRefundQuoteCreated, response, "BigCommerce refund quote").data
+
+    def _create_refund(self, order_id: str, request: RefundRequest, body: dict[str, Any]) -> BigCommerceRefund:
+        path = f"/orders/{order_id}/payment_actions/refunds"
+        try:
+            response = self._send("POST", path, v3=True, json=body, idempotent=False)
+        except DownstreamUnavailable as error:
+            made = self._made_after(error, lambda: shipping.made_refund(self._refunds(order_id), request.refund_id))
+            if made is None:
+                raise
+            return made
+        check(response, SYSTEM)  # 422: BigCommerce refused the refund (more than was paid, a guest's store credit)
+        return parse(BigCommerceRefundCreated, response, "BigCommerce refund").data
+
+    @staticmethod
+    def _made_after(error: DownstreamUnavailable, look: Callable[[], MadeT | None]) -> MadeT | None:
+        """What a write that timed out left behind: looked up when the timeout may have hidden its commit."""
+        return look() if error.details.get("maybe_committed") else None
+
     # -- HTTP -------------------------------------------------------------------------------------------------
-    def _get(self, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._send("GET", path, **kwargs)
+    def _get(self, path: str, *, v3: bool = False, **kwargs: Any) -> httpx.Response:
+        response = self._send("GET", path, v3=v3, **kwargs)
         check(response, SYSTEM)
         return response
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, v3: bool = False, **kwargs: Any) -> httpx.Response:
+        base = self._v3 if v3 else self._v2
         for _ in range(2):  # one wait for the window to reset, then the queue retries
             self._quota.wait()
-            response = self._client.request(method, f"{self._v2}{path}", headers=self._headers, **kwargs)
+            response = self._client.request(method, f"{base}{path}", headers=self._headers, **kwargs)
             self._quota.note(response)
             if response.status_code != 429:
                 return response

@@ -1,7 +1,9 @@
-"""The part of BigCommerce's V2 order resources we read: the order, its products, its shipping addresses.
+"""The part of BigCommerce's order resources we read: the V2 order, its products, shipping addresses and
+shipments, and the V3 refunds and refund quotes.
 
 V2 writes money as strings (``"11.5000"``), dates in RFC 2822 (``Mon, 30 Nov 2026 15:42:19 +0000``) and ``""``
 for a value it does not have. Unknown fields are ignored (bigcommerce/docs ``reference/orders.v2.oas2.yml``).
+V3 payment actions wrap each answer in ``data`` and write money as numbers (``reference/orders.v3.yml``).
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ class BigCommerceOrderProduct(_BigCommerce):
     sku: Text = None
     name: str
     quantity: int = Field(ge=1)
+    quantity_shipped: int = Field(default=0, ge=0)
+    quantity_refunded: int = Field(default=0, ge=0)
+    order_address_id: int | None = None
     price_ex_tax: Decimal = Field(ge=0)
     total_ex_tax: Decimal = Field(ge=0)
     total_tax: Decimal = Field(ge=0)
@@ -100,3 +105,64 @@ class BigCommerceShippingAddresses(RootModel[list[BigCommerceShippingAddress]]):
 
 class BigCommerceOrderStamps(RootModel[list[BigCommerceOrderStamp]]):
     pass
+
+
+class BigCommerceShipmentItem(_BigCommerce):
+    order_product_id: int
+    quantity: int
+
+
+class BigCommerceShipment(_BigCommerce):
+    id: int = Field(ge=1)
+    tracking_number: Text = None
+    comments: Text = None
+    items: list[BigCommerceShipmentItem] = []
+
+
+class BigCommerceShipments(RootModel[list[BigCommerceShipment]]):
+    pass
+
+
+class BigCommerceRefundItem(_BigCommerce):
+    item_type: str
+    item_id: int | None = None
+    quantity: int | None = None
+    reason: Text = None
+
+
+class BigCommerceRefund(_BigCommerce):
+    id: int = Field(ge=1)
+    order_id: int | None = None
+    reason: Text = None
+    total_amount: Decimal | None = None
+    items: list[BigCommerceRefundItem] = []
+
+    def reasons(self) -> list[str]:
+        """The refund's reason and its items': BigCommerce keeps the reason per item."""
+        return [reason for reason in (self.reason, *(item.reason for item in self.items)) if reason]
+
+
+class BigCommerceRefunds(_BigCommerce):
+    data: list[BigCommerceRefund]
+
+
+class BigCommerceRefundCreated(_BigCommerce):
+    data: BigCommerceRefund
+
+
+class BigCommercePaymentOption(_BigCommerce):
+    provider_id: str
+    provider_description: Text = None
+    amount: Decimal
+    offline: bool = False
+    offline_provider: bool = False
+
+
+class BigCommerceRefundQuote(_BigCommerce):
+    total_refund_amount: Decimal
+    # Each method is one way to pay the whole refund back: one provider, or a split over several.
+    refund_methods: list[list[BigCommercePaymentOption]] = []
+
+
+class BigCommerceRefundQuoteCreated(_BigCommerce):
+    data: BigCommerceRefundQuote

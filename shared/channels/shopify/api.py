@@ -9,6 +9,12 @@
   A rejection is only a tag: cancelling in Shopify refunds and emails the buyer, which people decide. The
   reasons stay in Crossdock's timeline: Shopify's one order note belongs to the merchant, and tags are too
   short (40 characters) to carry them.
+- ``create_fulfillment`` reads the order's fulfillments and open fulfillment orders, returns the fulfillment
+  already carrying the shipment's tracking numbers, else ships the SKUs with ``fulfillmentCreate``. The mutation
+  has no idempotency key, so it is never repeated blind: a timeout is answered by reading again.
+- ``refund`` reads the order's refunds, returns the one whose note holds the refund id, else sends
+  ``refundCreate`` (no restock, the money against the paid transaction) keyed ``@idempotent`` by the refund id.
+  See ``fulfillment.py`` for the inputs.
 
 GraphQL answers HTTP 200 when nothing ran, so every answer's ``errors`` and ``userErrors`` are checked. A
 ``THROTTLED`` answer raises ``RateLimited`` with the wait the cost bucket itself reports.
@@ -22,14 +28,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shared.channels.base import RefundRequest
 from shared.channels.calls import as_utc, check, numeric_id, parse, required
-from shared.channels.shopify import graphql
+from shared.channels.shopify import fulfillment, graphql
 from shared.channels.shopify.mapping import to_order
 from shared.channels.shopify.payloads import ShopifyOrder
 from shared.connections import Connection
 from shared.errors import DownstreamUnavailable, NotFound, RateLimited, Unauthorized, ValidationFailed
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatus, Reason
 from shared.models.order import Channel, Order
+from shared.models.shipping import Shipment
 from shared.observability import logger
 from shared.outbound import OutboundClient
 from shared.validation import as_validation_failed
@@ -105,7 +113,7 @@ class ShopifyApi:
 
     # -- status -----------------------------------------------------------------------------------------------
     def push_status(self, external_id: str, status: ChannelStatus, reasons: Sequence[Reason] = ()) -> None:
-        order_gid = f"gid://shopify/Order/{numeric_id(external_id, SYSTEM)}"
+        order_gid = _order_gid(external_id)
         order = self._graphql(graphql.ORDER_TAGS, {"id": order_gid}, graphql.OrderTagsData).order
         if order is None:
             raise NotFound("shopify has no such order", system=SYSTEM)
@@ -130,13 +138,96 @@ class ShopifyApi:
     def _change_tags(self, document: str, order_gid: str, tags: list[str]) -> None:
         errors = self._graphql(document, {"id": order_gid, "tags": tags}, graphql.TagsData).result.user_errors
         if errors:  # the mutation was refused, in a 200
-            raise ValidationFailed(errors[0].message, system=SYSTEM, field=".".join(errors[0].field or []) or None)
+            raise _refused(errors)
+
+    # -- shipments ------------------------------------------------------------------------------------------
+    def create_fulfillment(self, external_id: str, shipment: Shipment) -> str:
+        order_gid = _order_gid(external_id)
+        order = self._fulfillment_state(order_gid)
+        made = fulfillment.made_for(order.fulfillments, shipment)
+        if made is None:
+            variables = {"fulfillment": fulfillment.fulfillment_input(order, shipment)}
+            made = self._create_fulfillment(order_gid, shipment, variables)
+            message = "channel fulfillment created"
+        else:
+            message = "channel fulfillment already made"
+        logger.info(
+            message,
+            platform=self.platform,
+            external_id=external_id,
+            shipment_id=shipment.shipment_id,
+            channel_fulfillment_id=made.id,
+        )
+        return made.id
+
+    def _create_fulfillment(self, order_gid: str, shipment: Shipment, variables: dict[str, Any]) -> graphql.Fulfillment:
+        try:
+            data = self._graphql(graphql.FULFILLMENT_CREATE, variables, graphql.FulfillmentCreateData, idempotent=False)
+        except DownstreamUnavailable as error:
+            if not error.details.get("maybe_committed"):
+                raise
+            # The timeout may have hidden a commit: what is on the order now decides, not a second send.
+            made = fulfillment.made_for(self._fulfillment_state(order_gid).fulfillments, shipment)
+            if made is None:
+                raise
+            return made
+        result = data.fulfillment_create
+        if result.user_errors:
+            raise _refused(result.user_errors)
+        if result.fulfillment is None:
+            raise DownstreamUnavailable("shopify made no fulfillment", system=SYSTEM)
+        return result.fulfillment
+
+    def _fulfillment_state(self, order_gid: str) -> graphql.OrderFulfillment:
+        order = self._graphql(graphql.ORDER_FULFILLMENT, {"id": order_gid}, graphql.OrderFulfillmentData).order
+        if order is None:
+            raise NotFound("shopify has no such order", system=SYSTEM)
+        return order
+
+    # -- refunds --------------------------------------------------------------------------------------------
+    def refund(self, external_id: str, request: RefundRequest) -> str:
+        order_gid = _order_gid(external_id)
+        order = self._graphql(graphql.ORDER_REFUNDS, {"id": order_gid}, graphql.OrderRefundsData).order
+        if order is None:
+            raise NotFound("shopify has no such order", system=SYSTEM)
+        made = fulfillment.made_refund(order.refunds, request.refund_id)
+        if made is None:
+            variables = {"key": request.refund_id, "input": fulfillment.refund_input(order, request)}
+            made = self._create_refund(variables)
+            message = "channel refund created"
+        else:
+            message = "channel refund already made"
+        logger.info(
+            message,
+            platform=self.platform,
+            external_id=external_id,
+            refund_id=request.refund_id,
+            channel_refund_id=made.id,
+            amount=str(request.amount.amount),
+        )
+        return made.id
+
+    def _create_refund(self, variables: dict[str, Any]) -> graphql.Refund:
+        # Safe to repeat after a timeout: Shopify answers a repeated idempotency key with the first refund.
+        result = self._graphql(graphql.REFUND_CREATE, variables, graphql.RefundCreateData).refund_create
+        if result.user_errors:
+            raise _refused(result.user_errors)
+        if result.refund is None:
+            raise DownstreamUnavailable("shopify made no refund", system=SYSTEM)
+        return result.refund
 
     # -- GraphQL ----------------------------------------------------------------------------------------------
-    def _graphql(self, document: str, variables: dict[str, Any], data: type[DataT]) -> DataT:
-        # Safe to repeat after a timeout: the queries read, and adding or removing a tag twice is one change.
+    def _graphql(
+        self, document: str, variables: dict[str, Any], data: type[DataT], *, idempotent: bool = True
+    ) -> DataT:
+        # Repeated after a timeout unless told otherwise: the queries read, adding or removing a tag twice is one
+        # change, and refundCreate carries its idempotency key.
         response = self._client.request(
-            "POST", self._graphql_path, headers=self._headers, json={"query": document, "variables": variables}
+            "POST",
+            self._graphql_path,
+            headers=self._headers,
+            json={"query": document, "variables": variables},
+            idempotent=idempotent,
         )
         check(response, SYSTEM)
         answer = parse(graphql.GraphQLResponse, response, "Shopify GraphQL response")
@@ -148,6 +239,15 @@ class ShopifyApi:
             return data.model_validate(answer.data)
         except ValidationError as error:
             raise as_validation_failed(error, "Shopify GraphQL data") from None
+
+
+def _order_gid(external_id: str) -> str:
+    return f"gid://shopify/Order/{numeric_id(external_id, SYSTEM)}"
+
+
+def _refused(errors: list[graphql.UserError]) -> ValidationFailed:
+    """A mutation refused in a 200 (lines already fulfilled by hand, more than was paid): the same input fails again."""
+    return ValidationFailed(errors[0].message, system=SYSTEM, field=".".join(errors[0].field or []) or None)
 
 
 def _error(answer: graphql.GraphQLResponse) -> Exception:

@@ -6,6 +6,7 @@ Shopify answers GraphQL with HTTP 200 even when nothing ran: throttling and bad 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -181,3 +182,170 @@ class InventorySetQuantitiesPayload(_GraphQL):
 
 class InventorySetQuantitiesData(_GraphQL):
     inventory_set_quantities: InventorySetQuantitiesPayload
+
+
+# -- shipments and refunds ------------------------------------------------------------------------------------
+# A query may request at most 1,000 points, and nested connections multiply (shopify.dev/docs/api/usage/
+# limits#cost-calculation): 3 fulfillment orders of 100 lines, 20 fulfillments of 20 tracking numbers, about 750.
+# Orders over 50 lines are held before they reach a warehouse, so 100 lines hold every order that ships; a
+# fulfillment's first 20 numbers are enough to know it (``fulfillment.made_for``).
+ORDER_FULFILLMENT = """
+query OrderFulfillment($id: ID!) {
+  order(id: $id) {
+    id
+    displayFulfillmentStatus
+    fulfillments(first: 20) { id status createdAt trackingInfo(first: 20) { company number url } }
+    fulfillmentOrders(first: 3) {
+      nodes {
+        id
+        status
+        lineItems(first: 100) { nodes { id remainingQuantity totalQuantity lineItem { id sku } } }
+      }
+    }
+  }
+}"""
+
+FULFILLMENT_CREATE = """
+mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status createdAt trackingInfo(first: 20) { company number url } }
+    userErrors { field message }
+  }
+}"""
+
+ORDER_REFUNDS = """
+query OrderRefunds($id: ID!) {
+  order(id: $id) {
+    id
+    presentmentCurrencyCode
+    refunds(first: 50) { id note createdAt totalRefundedSet { presentmentMoney { amount currencyCode } } }
+    transactions(first: 50) { id kind status gateway amountSet { presentmentMoney { amount currencyCode } } }
+    lineItems(first: 100) { nodes { id sku quantity refundableQuantity } }
+  }
+}"""
+
+# From 2026-04 refundCreate must carry ``@idempotent`` (shopify.dev/changelog/making-idempotency-mandatory-for-
+# inventory-adjustments-and-refund-mutations): a repeat with the same key answers the first refund.
+REFUND_CREATE = """
+mutation RefundCreate($input: RefundInput!, $key: String!) {
+  refundCreate(input: $input) @idempotent(key: $key) {
+    refund { id note createdAt totalRefundedSet { presentmentMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}"""
+
+
+class TrackingInfo(_GraphQL):
+    company: str | None = None
+    number: str | None = None
+    url: str | None = None
+
+
+class Fulfillment(_GraphQL):
+    id: str
+    status: str
+    tracking_info: list[TrackingInfo] = []
+
+    @property
+    def tracking_numbers(self) -> frozenset[str]:
+        return frozenset(info.number for info in self.tracking_info if info.number)
+
+
+class LineItemRef(_GraphQL):
+    id: str
+    sku: str | None = None
+
+
+class FulfillmentOrderLineItem(_GraphQL):
+    id: str
+    remaining_quantity: int
+    total_quantity: int
+    line_item: LineItemRef
+
+
+class FulfillmentOrderLineItems(_GraphQL):
+    nodes: list[FulfillmentOrderLineItem]
+
+
+class FulfillmentOrder(_GraphQL):
+    id: str
+    status: str
+    line_items: FulfillmentOrderLineItems
+
+
+class FulfillmentOrders(_GraphQL):
+    nodes: list[FulfillmentOrder]
+
+
+class OrderFulfillment(_GraphQL):
+    id: str
+    fulfillments: list[Fulfillment]
+    fulfillment_orders: FulfillmentOrders
+
+
+class OrderFulfillmentData(_GraphQL):
+    order: OrderFulfillment | None
+
+
+class FulfillmentCreatePayload(_GraphQL):
+    fulfillment: Fulfillment | None = None
+    user_errors: list[UserError]
+
+
+class FulfillmentCreateData(_GraphQL):
+    fulfillment_create: FulfillmentCreatePayload
+
+
+class Money(_GraphQL):
+    amount: Decimal
+    currency_code: str
+
+
+class MoneyBag(_GraphQL):
+    presentment_money: Money
+
+
+class Refund(_GraphQL):
+    id: str
+    note: str | None = None
+    total_refunded_set: MoneyBag | None = None
+
+
+class Transaction(_GraphQL):
+    id: str
+    kind: str
+    status: str
+    gateway: str | None = None
+    amount_set: MoneyBag
+
+
+class LineItem(_GraphQL):
+    id: str
+    sku: str | None = None
+    quantity: int
+    refundable_quantity: int
+
+
+class LineItems(_GraphQL):
+    nodes: list[LineItem]
+
+
+class OrderRefunds(_GraphQL):
+    id: str
+    presentment_currency_code: str
+    refunds: list[Refund]
+    transactions: list[Transaction]
+    line_items: LineItems
+
+
+class OrderRefundsData(_GraphQL):
+    order: OrderRefunds | None
+
+
+class RefundCreatePayload(_GraphQL):
+    refund: Refund | None = None
+    user_errors: list[UserError]
+
+
+class RefundCreateData(_GraphQL):
+    refund_create: RefundCreatePayload

@@ -9,6 +9,10 @@
   attempt died between its two calls, or the order was already there (on hold for a bank transfer). So a
   retry never adds a second note. Orders past Crossdock's say (completed, refunded, cancelled, trashed) are
   left alone.
+- ``create_fulfillment`` adds a customer note with the carrier and tracking (unless the order's notes hold one
+  for this shipment), records what shipped in the order's meta, and completes a ``processing`` order once every
+  line has shipped. ``refund`` records a refund of the credited amount (unless the order's refunds hold one
+  for this refund id), without paying it through the gateway or restocking. See ``shipping.py``.
 
 Statuses (woocommerce.com/document/managing-orders/order-statuses; ``Automattic\\WooCommerce\\Enums\\OrderStatus``):
 accepted → ``processing`` (to fulfil), on hold → ``on-hold``, cancelled → ``cancelled``. A rejection is
@@ -28,13 +32,16 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
+from shared.channels.base import RefundRequest
 from shared.channels.calls import as_utc, check, numeric_id, parse, required, status_note
+from shared.channels.woocommerce import shipping
 from shared.channels.woocommerce.mapping import to_order
 from shared.channels.woocommerce.payloads import GmtDatetime, WooOrder
 from shared.connections import Connection
-from shared.errors import ValidationFailed
+from shared.errors import DownstreamUnavailable, ValidationFailed
 from shared.models.lifecycle import ChannelOrderRef, ChannelStatus, Reason
 from shared.models.order import Channel, Order
+from shared.models.shipping import Shipment
 from shared.observability import logger
 from shared.outbound import OutboundClient
 from shared.validation import as_validation_failed
@@ -159,6 +166,106 @@ class WooCommerceApi:
         # Each POST makes a note: never repeated blind after a timeout (the next attempt looks first).
         body = {"note": note, "customer_note": False}  # private: reasons are for the merchant, not the buyer
         self._call("POST", f"/orders/{order_id}/notes", json=body, idempotent=False)
+
+    # -- shipments ------------------------------------------------------------------------------------------
+    def create_fulfillment(self, external_id: str, shipment: Shipment) -> str:
+        order_id = numeric_id(external_id, SYSTEM)
+        order = self._shipping_order(order_id)
+        note = shipping.made_note(self._notes(order_id), shipment)
+        message = "channel fulfillment already made"
+        if note is None:
+            if order.status in shipping.CLOSED_STATUSES:
+                raise ValidationFailed("the order is closed", system=SYSTEM, field="status", status=order.status)
+            shipping.shipment_meta(order, shipment)  # refuses lines the order cannot ship, before the note
+            note = self._shipment_note(order_id, shipment)
+            message = "channel fulfillment created"
+        completed = self._record_shipped(order, shipment)
+        logger.info(
+            message,
+            extra={
+                "platform": self.platform,
+                "external_id": external_id,
+                "shipment_id": shipment.shipment_id,
+                "channel_fulfillment_id": note.id,
+                "completed": completed,
+            },
+        )
+        return str(note.id)
+
+    def _shipping_order(self, order_id: str) -> shipping.WooShippingOrder:
+        return parse(shipping.WooShippingOrder, self._call("GET", f"/orders/{order_id}"), "WooCommerce order")
+
+    def _notes(self, order_id: str) -> list[shipping.WooNote]:
+        return parse(shipping.WooNotes, self._call("GET", f"/orders/{order_id}/notes"), "WooCommerce notes").root
+
+    def _shipment_note(self, order_id: str, shipment: Shipment) -> shipping.WooNote:
+        body = {"note": shipping.shipment_note(shipment), "customer_note": True}  # emailed to the buyer
+        try:
+            response = self._call("POST", f"/orders/{order_id}/notes", json=body, idempotent=False)
+        except DownstreamUnavailable as error:
+            # The timeout may have hidden a commit: the notes decide, not a second send.
+            found = (
+                shipping.made_note(self._notes(order_id), shipment) if error.details.get("maybe_committed") else None
+            )
+            if found is None:
+                raise
+            return found
+        return parse(shipping.WooNote, response, "WooCommerce note")
+
+    def _record_shipped(self, order: shipping.WooShippingOrder, shipment: Shipment) -> bool:
+        """Count the shipment in the order's meta, then complete the order if it has all shipped."""
+        meta = shipping.shipment_meta(order, shipment)
+        if meta is not None:
+            # An absolute value under the shipment's own key: safe to repeat after a timeout.
+            response = self._call("PUT", f"/orders/{order.id}", json={"meta_data": [meta]})
+            order = parse(shipping.WooShippingOrder, response, "WooCommerce order")
+        if order.status not in shipping.COMPLETABLE_STATUSES or not shipping.all_shipped(order):
+            return False
+        self._call("PUT", f"/orders/{order.id}", json={"status": "completed"})
+        return True
+
+    # -- refunds --------------------------------------------------------------------------------------------
+    def refund(self, external_id: str, request: RefundRequest) -> str:
+        order_id = numeric_id(external_id, SYSTEM)
+        order = self._shipping_order(order_id)
+        refunds = self._refunds(order_id)
+        made = shipping.made_refund(refunds, request.refund_id)
+        message = "channel refund already made"
+        if made is None:
+            made = self._create_refund(order_id, request, shipping.refund_body(order, refunds, request))
+            message = "channel refund created"
+        logger.info(
+            message,
+            extra={
+                "platform": self.platform,
+                "external_id": external_id,
+                "refund_id": request.refund_id,
+                "channel_refund_id": made.id,
+                "amount": str(request.amount.amount),
+            },
+        )
+        return str(made.id)
+
+    def _refunds(self, order_id: str) -> list[shipping.WooRefund]:
+        refunds: list[shipping.WooRefund] = []
+        for page in itertools.count(1):
+            params = {"per_page": PER_PAGE, "page": page}
+            response = self._call("GET", f"/orders/{order_id}/refunds", params=params)
+            refunds += parse(shipping.WooRefunds, response, "WooCommerce refunds").root
+            if page >= _total_pages(response):
+                break
+        return refunds
+
+    def _create_refund(self, order_id: str, request: RefundRequest, body: dict[str, Any]) -> shipping.WooRefund:
+        try:
+            response = self._call("POST", f"/orders/{order_id}/refunds", json=body, idempotent=False)
+        except DownstreamUnavailable as error:
+            look = error.details.get("maybe_committed")
+            found = shipping.made_refund(self._refunds(order_id), request.refund_id) if look else None
+            if found is None:
+                raise
+            return found
+        return parse(shipping.WooRefund, response, "WooCommerce refund")
 
     # -- HTTP -------------------------------------------------------------------------------------------------
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
