@@ -8,12 +8,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.local.report_after_sale import AfterSaleReport, collect_after_sale, render_after_sale
 from infra.local.report_inventory import InventoryReport, collect_inventory, render_inventory
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.scenario import Expected
 from infra.local.stack import LocalStack
 from shared.ids import erp_external_id
+
+# An accepted order's statuses, in journey order: shipped, invoiced and fulfilled come after the release.
+ACCEPTED = ("accepted", "released", "shipped", "invoiced", "fulfilled")
 
 
 @dataclass
@@ -28,11 +32,13 @@ class Report:
     misdecided: list[str] = field(default_factory=list)
     recovered: int = 0
     inventory: InventoryReport = field(default_factory=InventoryReport)
+    after_sale: AfterSaleReport | None = None
 
     @property
     def ok(self) -> bool:
         stock_ok = not self.inventory.oversold and not self.inventory.above_atp and not self.inventory.off_atp
-        return not self.lost and not self.duplicated and not self.misdecided and stock_ok
+        after_sale_ok = self.after_sale is None or not self.after_sale.problems
+        return not self.lost and not self.duplicated and not self.misdecided and stock_ok and after_sale_ok
 
 
 def collect(stack: LocalStack, expected: Expected) -> Report:
@@ -56,7 +62,7 @@ def collect(stack: LocalStack, expected: Expected) -> Report:
     report.effects = {
         "ERP sales orders": sum(sales_orders.values()),
         "WMS releases": sum(releases.values()),
-        "orders accepted": sum(1 for s in states.values() if s in ("accepted", "released")),
+        "orders accepted": sum(1 for s in states.values() if s in ACCEPTED),
         "orders held": sum(1 for s in states.values() if s == "held"),
         "orders rejected": sum(1 for s in states.values() if s == "rejected"),
         "orders cancelled": sum(1 for s in states.values() if s == "cancelled"),
@@ -75,6 +81,8 @@ def collect(stack: LocalStack, expected: Expected) -> Report:
         if e["detail-type"] == "ChannelOrderNotified" and e["detail"]["data"]["observed_by"] == "reconciliation"
     )
     report.inventory = collect_inventory(stack, expected.inventory, states, published)
+    if expected.after_sale is not None:
+        report.after_sale = collect_after_sale(stack, expected.after_sale)
     _check(report, expected, states, sales_orders, releases)
     _check_flash(report, expected)
     return report
@@ -103,7 +111,7 @@ def _check(
         if count > 1 or any(n > 1 for ref, n in releases.items() if ref.startswith(f"{eid}-")):
             report.duplicated.append(key)
         want = "cancelled" if key in expected.cancelled else "released"
-        if states.get(key) != want:
+        if states.get(key) != want and not (want == "released" and states.get(key) in ACCEPTED[1:]):
             report.misdecided.append(f"{key}: {states.get(key)} (want {want})")
     for key, reason in {**expected.held, **expected.rejected}.items():
         want = "held" if key in expected.held else "rejected"
@@ -123,17 +131,28 @@ def render(report: Report, stack: LocalStack) -> str:
     lines += [f"  {'recovered by reconciliation':<30}{report.recovered:>8}", ""]
     lines += ["Messages per DLQ"] + [f"  {k:<56}{v:>6}" for k, v in report.dlqs.items()] + [""]
     lines += render_inventory(report.inventory)
+    if report.after_sale is not None:
+        lines += render_after_sale(report.after_sale)
     lines += ["Functions (invocations / errors / cold starts)"]
     lines += [f"  {k:<40}{i:>6} {e:>6} {c:>6}" for k, (i, e, c) in report.functions.items()] + [""]
     lines += ["Invariants", f"  lost: {len(report.lost)}", f"  duplicated: {len(report.duplicated)}"]
     lines += [f"  misdecided: {len(report.misdecided)}", f"  oversold: {report.inventory.oversold}"]
     lines += [f"  channel above ATP: {len(report.inventory.above_atp)}"]
     lines += [f"  channel not at ATP once quiet: {len(report.inventory.off_atp)}"]
+    if report.after_sale is not None:
+        after = report.after_sale
+        lines += [f"  shipments not invoiced exactly once: {len(after.not_invoiced_once)}"]
+        lines += [f"  shipments not fulfilled exactly once: {len(after.not_fulfilled_once)}"]
+        lines += [f"  channel fulfilled before the ERP invoice: {len(after.fulfilled_before_invoiced)}"]
+        lines += [f"  returns not credited and refunded exactly once: {len(after.not_credited_once)}"]
+        lines += [f"  refund not equal to the credit: {len(after.refund_not_credit)}"]
+        lines += [f"  bad returns not refused with a reason: {len(after.refused_wrongly)}"]
     listed = (
         ("lost", report.lost),
         ("duplicated", report.duplicated),
         ("misdecided", report.misdecided),
         ("not at ATP", report.inventory.off_atp),
+        ("after sale", report.after_sale.problems if report.after_sale else []),
     )
     for label, keys in listed:
         lines += [f"    {label}: {key}" for key in keys[:10]]

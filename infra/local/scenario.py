@@ -6,8 +6,10 @@ Phases, each flushed shuffled (out of order) and followed by a quiet wait:
 2. updates and cancellations, reordered;
 3. the late retries (the clock jumps ahead);
 4. reconciliation of every channel with an API, which must find the lost ones;
-5. a flash sale: more orders than units, from every channel at once;
-6. a burst of 10,000 stock changes over 1,000 SKUs.
+5. after the sale: shipments (partial, multi-package, through an ERP outage), invoices, channel fulfillments,
+   returns with restock and scrap, credit memos and refunds (``scenario_after_sale``);
+6. a flash sale: more orders than units, from every channel at once;
+7. a burst of 10,000 stock changes over 1,000 SKUs.
 Hostile and broken requests go in along the way. ``Expected`` holds what the invariants check.
 """
 
@@ -22,6 +24,7 @@ import httpx
 from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.woocommerce import WooCommerceSandbox
+from infra.local.scenario_after_sale import AfterSaleExpected, ship_and_return
 from infra.local.scenario_inventory import InventoryExpected, burst, flash_sale
 from infra.local.scenario_inventory import seed as seed_stock
 from infra.local.scenario_orders import (
@@ -50,10 +53,18 @@ class Expected:
     hostile: list[int] = field(default_factory=list)
     sent_directly: list[int] = field(default_factory=list)  # statuses of deliveries made without a sandbox
     inventory: InventoryExpected = field(default_factory=InventoryExpected)
+    after_sale: AfterSaleExpected | None = None
 
 
-def play(stack: LocalStack, orders_per_channel: int = 10, seed: int = 11, *, inventory_phases: bool = True) -> Expected:
-    """``inventory_phases``: also the flash sale and the burst (the e2e tests run those on their own)."""
+def play(
+    stack: LocalStack,
+    orders_per_channel: int = 10,
+    seed: int = 11,
+    *,
+    inventory_phases: bool = True,
+    after_sale_phases: bool = True,
+) -> Expected:
+    """``inventory_phases``, ``after_sale_phases``: also those phases (the e2e tests run them on their own)."""
     rng = random.Random(seed)
     expected = Expected(inventory=seed_stock(stack, rng, with_burst_skus=inventory_phases))
     _shopify_creates(stack, orders_per_channel, rng, expected)
@@ -73,6 +84,8 @@ def play(stack: LocalStack, orders_per_channel: int = 10, seed: int = 11, *, inv
     for rule in stack.scheduled_rules("Reconcile"):
         stack.router.fire(rule)
     stack.wait_until_quiet(timeout=120)
+    if after_sale_phases:
+        expected.after_sale = ship_and_return(stack, sorted(expected.accepted - expected.cancelled), rng)
     if inventory_phases:
         flash_sale(stack, expected.inventory)
         burst(stack, expected.inventory, rng)

@@ -229,16 +229,23 @@ class LocalStack:
         return [r.name for r in self.provisioned.rules if r.schedule and logical_prefix in r.logical_id]
 
     def queue_depths(self) -> dict[str, tuple[int, int]]:
-        """(visible, in flight) per queue, template queues and rule taps alike."""
+        """(visible or delayed, in flight) per queue, template queues and rule taps alike.
+
+        Delayed messages count as pending: a consumer waiting out an outage parks its record there.
+        """
         sqs = self.client("sqs")
         depths = {}
         for url in sqs.list_queues().get("QueueUrls", []):
             attrs = sqs.get_queue_attributes(
                 QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
             )["Attributes"]
             depths[url.rsplit("/", 1)[-1]] = (
-                int(attrs["ApproximateNumberOfMessages"]),
+                int(attrs["ApproximateNumberOfMessages"]) + int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
                 int(attrs["ApproximateNumberOfMessagesNotVisible"]),
             )
         return depths

@@ -268,6 +268,16 @@ class WmsSandbox(Sandbox):
             self.send_webhook(headers, body, delays=delays, label=label)
             return webhook_id
 
+    def reannounce(self, shipment_id: int, *, delays: Sequence[float] = (0.0,)) -> Record:
+        """Send ``order.shipped`` for a shipped shipment again as a new event (a new ``webhook-id``), as when a
+        person re-triggers the webhook in the dashboard: the intake cannot tell it from a first delivery."""
+        with self.lock:
+            shipment = self.shipments.get(shipment_id)
+            if shipment is None or shipment["status"] != "Completed":
+                raise ValueError(f"shipment {shipment_id} has not shipped")
+            self._notify("order.shipped", shipment, delays)
+            return copy.deepcopy(shipment)
+
     def last_webhook_id(self, topic: str) -> str | None:
         """The ``webhook-id`` of the latest webhook of ``topic``."""
         with self.lock:
