@@ -64,6 +64,7 @@ class InMemoryLedger(_Failures):
         self._lock = threading.RLock()
         self.rows: dict[tuple[str, str], StockLevel] = {row.key: row for row in rows}
         self.orders: dict[str, dict[str, Held]] = {}  # order key → line id → its reservation
+        self.shipped: dict[str, set[str]] = {}  # order key → the shipment ids whose units it gave back
 
     def stock(self, sku: str, location: str, on_hand: int, *, safety_stock: int = 0, in_transit: int = 0) -> None:
         """Test setup: a row with these quantities, one version on from what was there."""
@@ -206,6 +207,45 @@ class InMemoryLedger(_Failures):
                     )
                     changed.append(self.rows[key])
             self._failure("release", committed=True)
+            return changed
+
+    def release_shipped(
+        self, order_key: str, shipment_id: str, location: str, quantities: Mapping[str, int], at: datetime
+    ) -> list[StockLevel]:
+        with self._lock:
+            self._failure("release_shipped", committed=False)
+            done = self.shipped.setdefault(order_key, set())
+            if shipment_id in done:
+                return []
+            done.add(shipment_id)
+            order = self.orders.get(order_key, {})
+            given: dict[tuple[str, str], int] = {}
+            for sku, units in quantities.items():
+                left = units
+                for line_id in sorted(order):  # lines taken from in line id order
+                    held = order[line_id]
+                    if left <= 0 or held.status != "held" or (held.line.sku, held.line.location) != (sku, location):
+                        continue
+                    taken = min(left, held.line.quantity)
+                    left -= taken
+                    given[(sku, location)] = given.get((sku, location), 0) + taken
+                    if taken == held.line.quantity:
+                        held.status = "released"
+                    else:
+                        held.line = held.line.model_copy(update={"quantity": held.line.quantity - taken})
+            changed = []
+            for key, quantity in given.items():
+                if key in self.rows:
+                    row = self.rows[key]
+                    self.rows[key] = row.model_copy(
+                        update={
+                            "reserved": max(0, row.reserved - quantity),
+                            "version": row.version + 1,
+                            "changed_at": at,
+                        }
+                    )
+                    changed.append(self.rows[key])
+            self._failure("release_shipped", committed=True)
             return changed
 
     def reservations(self, order_key: str) -> list[ReservationLine]:

@@ -1,4 +1,6 @@
-"""StockReported and OrderCancelled consumer: the ledger's only writer besides reservations. Wiring only."""
+"""StockReported, OrderCancelled, ShipmentDispatched and ReturnReceived consumer: the ledger's only writer besides
+reservations. Wiring only.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +11,20 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.apply_inventory.env import ApplyInventoryEnv
-from functions.apply_inventory.logic import ApplyDeps, apply_stock_report, release_cancelled
+from functions.apply_inventory.logic import (
+    ApplyDeps,
+    apply_return,
+    apply_shipment,
+    apply_stock_report,
+    release_cancelled,
+)
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
-from shared.models.events import OrderCancelled, StockReported
+from shared.models.events import OrderCancelled, ReturnReceived, ShipmentDispatched, StockReported
 from shared.observability import logger
 
 
@@ -35,11 +43,15 @@ def deps() -> ApplyDeps:
 
 
 def handle(body: str) -> None:
-    event = parse_event(body, (StockReported, OrderCancelled))
+    event = parse_event(body, (StockReported, OrderCancelled, ShipmentDispatched, ReturnReceived))
     if isinstance(event, StockReported):
         apply_stock_report(event, deps())
     elif isinstance(event, OrderCancelled):
         release_cancelled(event, deps())
+    elif isinstance(event, ShipmentDispatched):
+        apply_shipment(event, deps())
+    elif isinstance(event, ReturnReceived):
+        apply_return(event, deps())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,8 +1,8 @@
 """Inventory-to-availability: keep the stock ledger, and publish each channel's available-to-promise.
 
-StockReported (WMS, ERP) and carried-out cancellations → the ledger writer → InventoryAdjusted → one sync per
-channel (its own queue, batched so changes coalesce) → the channel's bulk stock API. A schedule sweeps each
-channel for held increases and writes that failed.
+StockReported (WMS, ERP), carried-out cancellations, shipments and restocked returns → the ledger writer →
+InventoryAdjusted → one sync per channel (its own queue, batched so changes coalesce) → the channel's bulk stock
+API. A schedule sweeps each channel for held increases and writes that failed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from infra.components.monitoring import Monitoring
 from infra.config import EnvConfig
 
 ORDERS = "crossdock.orders"
+INTAKE = "crossdock.intake"
 SYNC_TIMEOUT_SECONDS = 120
 
 
@@ -43,7 +44,7 @@ class Availability(Construct):
             "ApplyInventory",
             factory=factory,
             package="apply_inventory",
-            description="Apply WMS and ERP stock reports and cancellations to the stock ledger",
+            description="Apply stock reports, cancellations, shipments and returns to the stock ledger",
             environment={**table, "ROUTING_RULES": config.routing.model_dump_json()},
             bus=bus,
             # Any publisher on our bus may report stock: the WMS webhook through the intake, the ERP's feed.
@@ -53,6 +54,10 @@ class Availability(Construct):
         )
         # Units come back only once a cancellation is carried out (the WMS release withdrawn), not when asked.
         self.apply.also_on("Cancelled", events.EventPattern(source=[ORDERS], detail_type=["OrderCancelled"]))
+        # What the WMS says left (on-hand out, the reservation given back) and what came back to the shelf.
+        self.apply.also_on(
+            "Warehouse", events.EventPattern(source=[INTAKE], detail_type=["ShipmentDispatched", "ReturnReceived"])
+        )
         inventory.grant(self.apply.function)
         bus.grant_put_events_to(self.apply.function)
 

@@ -3,8 +3,12 @@
 Keys (``pk`` / ``sk``, strings):
 - ledger row: ``SKU#<sku>`` / ``LOC#<location>``; quantities, ``version``, the ``*_as_of`` of the last snapshot
   of each quantity, ``changed_at``, and ``applied`` (the last 50 adjustment ids);
-- reservation line: ``RES#<order key>`` / ``LINE#<line id>``; sku, location, quantity, ``status`` (held or
-  released), at. A released line can be held again (validation redone after a permanent ERP refusal was fixed).
+- reservation line: ``RES#<order key>`` / ``LINE#<line id>``; sku, location, quantity (what it still holds: a
+  shipment lowers it), ``status`` (held or released), at. A released line can be held again (validation redone
+  after a permanent ERP refusal was fixed);
+- shipped marker: ``RES#<order key>`` / ``SHIPPED#<shipment id>``, written with the last of a shipment's release,
+  so a redelivered shipment gives nothing back twice; a shipment too big for one transaction marks the SKUs of
+  its earlier ones with ``SHIPPED#<shipment id><US><sku>``, so a redo after a failure between them finishes it.
 
 Every row write is a full put conditioned on the version that was read (``attribute_not_exists`` for a new row),
 in a transaction; a condition failure re-reads and recomputes, a bounded number of times. Two readers of a row
@@ -15,8 +19,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -45,6 +49,9 @@ MAX_RESERVATION_LINES = TRANSACTION_ITEMS // 2
 ATTEMPTS = 10
 HELD = "held"
 RELEASED = "released"
+LINE = "LINE#"
+SHIPPED = "SHIPPED#"
+_SEPARATOR = "\x1f"  # between shipment id and SKU in a marker's key: neither carries it
 # Cancellation reasons a re-read can cure: a row moved under us, or another transaction held it.
 _RETRY_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 T = TypeVar("T")
@@ -135,6 +142,39 @@ class DynamoInventoryLedger:
         logger.warning("release kept conflicting", order_key=order_key)
         raise Conflict("ledger rows kept changing", order_key=order_key)
 
+    def release_shipped(
+        self, order_key: str, shipment_id: str, location: str, quantities: Mapping[str, int], at: datetime
+    ) -> list[StockLevel]:
+        """One transaction with the shipment's marker, unless it is too big: then SKUs go back whole, each with
+        its own marker in the earlier transactions, and the shipment's marker comes with the last one.
+        """
+        changed: dict[tuple[str, str], StockLevel] = {}
+        for attempt in range(ATTEMPTS):
+            items = self._table.query(f"RES#{order_key}")
+            done = shipped_skus(items, shipment_id)
+            if done is None:
+                return list(changed.values())
+            holding = [line for line in lines_of(items).values() if line.status == HELD and line.location == location]
+            takes = shipped_takes(holding, {sku: units for sku, units in quantities.items() if sku not in done})
+            rows = self.levels((sku, location) for sku in takes)
+            chunks = list(shipped_chunks(takes))
+            for index, chunk in enumerate(chunks):
+                given = [take for sku in chunk for take in takes[sku]]
+                after = released_rows([replace(line, quantity=units) for line, units in given], rows, at)
+                last = index == len(chunks) - 1
+                skus = [None] if last else chunk
+                writes = [put_shipped(order_key, shipment_id, sku, location, at) for sku in skus]
+                writes += [put_taken(order_key, line, units, at) for line, units in given]
+                writes += [put_row(rows[key], level) for key, level in after.items()]
+                if not self._table.transact(writes):
+                    break
+                changed.update(after)
+            else:
+                return list(changed.values())
+            backoff(attempt)
+        logger.warning("shipment release kept conflicting", order_key=order_key, shipment_id=shipment_id)
+        raise Conflict("ledger rows kept changing", order_key=order_key, shipment_id=shipment_id)
+
     def reservations(self, order_key: str) -> list[ReservationLine]:
         return [
             ReservationLine(line_id=line.line_id, sku=line.sku, location=line.location, quantity=line.quantity)
@@ -144,19 +184,7 @@ class DynamoInventoryLedger:
 
     def _reservations(self, order_key: str) -> dict[str, HeldLine]:
         """Every reservation line of the order, held or released, by line id."""
-        return {
-            line.line_id: line
-            for line in (
-                HeldLine(
-                    line_id=item["sk"]["S"].removeprefix("LINE#"),
-                    sku=item["sku"]["S"],
-                    location=item["location"]["S"],
-                    quantity=int(item["quantity"]["N"]),
-                    status=item["status"]["S"],
-                )
-                for item in self._table.query(f"RES#{order_key}")
-            )
-        }
+        return lines_of(self._table.query(f"RES#{order_key}"))
 
 
 # -- the ledger's rules, pure --------------------------------------------------------------------------------
@@ -296,6 +324,34 @@ def release_chunks(lines: Sequence[HeldLine]) -> Iterator[list[HeldLine]]:
         yield chunk
 
 
+def shipped_takes(holding: Sequence[HeldLine], quantities: Mapping[str, int]) -> dict[str, list[tuple[HeldLine, int]]]:
+    """Per SKU, the held lines a shipment takes units from, and how many: in line id order, until it is covered."""
+    takes: dict[str, list[tuple[HeldLine, int]]] = {}
+    for line in sorted(holding, key=lambda line: line.line_id):
+        left = quantities.get(line.sku, 0) - sum(units for _line, units in takes.get(line.sku, []))
+        if left > 0:
+            takes.setdefault(line.sku, []).append((line, min(left, line.quantity)))
+    return takes
+
+
+def shipped_chunks(takes: Mapping[str, list[tuple[HeldLine, int]]]) -> Iterator[list[str]]:
+    """SKUs packed into transactions, each whole in one: its marker, its lines, its row. At least one chunk."""
+    chunk: list[str] = []
+    size = 0
+    for sku in sorted(takes):
+        items = len(takes[sku]) + 2
+        if items > TRANSACTION_ITEMS:
+            # A SKU goes back atomically with its marker or a redo could give it back twice. No order gets here:
+            # it would need 99 held lines of one SKU at one warehouse.
+            raise ValidationFailed("too many lines of one SKU to release at once", sku=sku, lines=len(takes[sku]))
+        if chunk and size + items > TRANSACTION_ITEMS:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(sku)
+        size += items
+    yield chunk
+
+
 def _bumped(before: StockLevel, after: StockLevel, at: datetime) -> StockLevel:
     return after.model_copy(update={"version": before.version + 1, "changed_at": at})
 
@@ -411,6 +467,71 @@ def put_released(order_key: str, line: HeldLine, at: datetime) -> dict[str, Any]
             "ExpressionAttributeValues": {":released": {"S": RELEASED}, ":held": {"S": HELD}, ":at": {"S": iso(at)}},
         }
     }
+
+
+def put_taken(order_key: str, line: HeldLine, units: int, at: datetime) -> dict[str, Any]:
+    """A shipment took ``units`` of a held line: released when none are left, else holding the rest."""
+    if units >= line.quantity:
+        return put_released(order_key, line, at)
+    return {
+        "Update": {
+            "Key": {"pk": {"S": f"RES#{order_key}"}, "sk": {"S": f"{LINE}{line.line_id}"}},
+            "UpdateExpression": "SET quantity = :left, shipped_at = :at",
+            "ConditionExpression": "#status = :held AND quantity = :was",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":left": {"N": str(line.quantity - units)},
+                ":was": {"N": str(line.quantity)},
+                ":held": {"S": HELD},
+                ":at": {"S": iso(at)},
+            },
+        }
+    }
+
+
+def put_shipped(order_key: str, shipment_id: str, sku: str | None, location: str, at: datetime) -> dict[str, Any]:
+    """The shipment's marker, or with ``sku`` the marker of one SKU of a shipment that spans transactions."""
+    item = {
+        "pk": {"S": f"RES#{order_key}"},
+        "sk": {"S": f"{SHIPPED}{shipment_id}" + ("" if sku is None else f"{_SEPARATOR}{sku}")},
+        "shipment_id": {"S": shipment_id},
+        "location": {"S": location},
+        "at": {"S": iso(at)},
+    }
+    if sku is not None:
+        item["sku"] = {"S": sku}
+    return {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def lines_of(items: Iterable[dict[str, Any]]) -> dict[str, HeldLine]:
+    """The reservation lines among an order's items, by line id."""
+    return {
+        line.line_id: line
+        for line in (
+            HeldLine(
+                line_id=item["sk"]["S"].removeprefix(LINE),
+                sku=item["sku"]["S"],
+                location=item["location"]["S"],
+                quantity=int(item["quantity"]["N"]),
+                status=item["status"]["S"],
+            )
+            for item in items
+            if item["sk"]["S"].startswith(LINE)
+        )
+    }
+
+
+def shipped_skus(items: Iterable[dict[str, Any]], shipment_id: str) -> set[str] | None:
+    """The SKUs ``shipment_id`` already gave back, from the order's markers; None when it is done."""
+    whole = f"{SHIPPED}{shipment_id}"
+    skus: set[str] = set()
+    for item in items:
+        key = item["sk"]["S"]
+        if key == whole:
+            return None
+        if key.startswith(f"{whole}{_SEPARATOR}"):
+            skus.add(item["sku"]["S"])
+    return skus
 
 
 # -- plumbing ------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from tests.e2e.conftest import wait_for
 
 @pytest.fixture(scope="module")
 def journey(local_stack: LocalStack) -> tuple[Expected, Report]:
-    expected = play(local_stack, orders_per_channel=4, inventory_phases=False)
+    expected = play(local_stack, orders_per_channel=4, inventory_phases=False, after_sale_phases=False)
     return expected, collect(local_stack, expected)
 
 

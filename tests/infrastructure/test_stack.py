@@ -225,6 +225,27 @@ def test_stock_comes_back_only_when_a_cancellation_was_carried_out(stack: Synth)
     assert {"source": ["crossdock.orders"], "detail-type": ["OrderCancelled"]} in patterns
 
 
+def test_shipments_and_returns_from_the_intake_reach_the_ledger_writer(stack: Synth) -> None:
+    functions = stack.resources("AWS::Lambda::Function")
+    [fn_id] = [
+        k
+        for k, f in functions.items()
+        if f["Properties"]["Handler"] == "functions.apply_inventory.handler.lambda_handler"
+    ]
+    [mapping] = [
+        m
+        for m in stack.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
+    queue = mapping["Properties"]["EventSourceArn"]
+    pattern = {"source": ["crossdock.intake"], "detail-type": ["ShipmentDispatched", "ReturnReceived"]}
+    [rule] = [
+        r for r in stack.resources("AWS::Events::Rule").values() if r["Properties"].get("EventPattern") == pattern
+    ]
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == queue
+
+
 def test_order_api_needs_iam(stack: Synth) -> None:
     stack.template.has_resource_properties(
         "AWS::ApiGatewayV2::Route",

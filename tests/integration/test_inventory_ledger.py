@@ -392,6 +392,142 @@ def test_reservation_limits(inv: Inventory) -> None:
     assert inv.ledger.reserve("o4", [], at(1)).reserved
 
 
+# -- shipments -------------------------------------------------------------------------------------------------
+def held(inv: Inventory, order_key: str) -> list[tuple[str, str, int]]:
+    return [(x.line_id, x.sku, x.quantity) for x in inv.ledger.reservations(order_key)]
+
+
+def reserved(inv: Inventory, *skus: str, location: str = WH) -> list[int]:
+    levels = inv.ledger.levels((sku, location) for sku in skus)
+    return [levels[(sku, location)].reserved for sku in skus]
+
+
+def test_a_partial_shipment_gives_back_what_it_took_line_by_line(inv: Inventory) -> None:
+    stock(inv, A=10, B=5)
+    inv.ledger.apply_report(snapshot(at(0), StockItem(sku="A", on_hand=10)), "wh-west")
+    lines = [line("1", "A", 4), line("2", "A", 2), line("3", "B", 3), line("4", "A", 1, location="wh-west")]
+    assert inv.ledger.reserve("o1", lines, at(1)).reserved
+    changed = inv.ledger.release_shipped("o1", "S1", WH, {"A": 5, "B": 3}, at(2))
+    assert sorted((row.sku, row.reserved, row.version, row.changed_at) for row in changed) == [
+        ("A", 1, 3, at(2)),
+        ("B", 0, 3, at(2)),
+    ]
+    # Line 1 shipped whole, line 2 in part; the west line is another warehouse's and stays.
+    assert held(inv, "o1") == [("2", "A", 1), ("4", "A", 1)]
+    assert reserved(inv, "A", location="wh-west") == [1]
+    assert inv.ledger.levels([("A", WH)])[("A", WH)].on_hand == 10  # on-hand leaves through an adjustment
+
+
+def test_a_shipment_delivered_twice_gives_back_once(inv: Inventory) -> None:
+    stock(inv, A=10)
+    inv.ledger.reserve("o1", [line("1", "A", 6)], at(1))
+    assert [row.reserved for row in inv.ledger.release_shipped("o1", "S1", WH, {"A": 2}, at(2))] == [4]
+    inv.client.calls.clear()
+    assert inv.ledger.release_shipped("o1", "S1", WH, {"A": 2}, at(3)) == []
+    assert "transact_write_items" not in inv.client.calls
+    assert (reserved(inv, "A"), held(inv, "o1")) == ([4], [("1", "A", 4)])
+    assert inv.ledger.release_shipped("o1", "S1", WH, {"A": 4}, at(3)) == []  # once per shipment, whatever it says
+    # The next shipment of the same order is a new one.
+    assert [row.reserved for row in inv.ledger.release_shipped("o1", "S2", WH, {"A": 4}, at(4))] == [0]
+    assert held(inv, "o1") == []
+
+
+def test_a_cancellation_after_a_partial_shipment_gives_back_only_the_rest(inv: Inventory) -> None:
+    stock(inv, A=10, B=10)
+    inv.ledger.reserve("o1", [line("1", "A", 5), line("2", "B", 2)], at(1))
+    inv.ledger.reserve("o2", [line("1", "A", 3)], at(1))
+    inv.ledger.release_shipped("o1", "S1", WH, {"A": 3}, at(2))
+    changed = inv.ledger.release("o1", at(3))
+    assert sorted((row.sku, row.reserved) for row in changed) == [("A", 3), ("B", 0)]  # o2's 3 stay held
+    assert held(inv, "o1") == []
+    assert held(inv, "o2") == [("1", "A", 3)]
+
+
+def test_shipping_more_than_the_order_holds_gives_back_only_what_it_holds(inv: Inventory) -> None:
+    stock(inv, A=10)
+    inv.ledger.reserve("o1", [line("1", "A", 2)], at(1))
+    inv.ledger.reserve("o2", [line("1", "A", 3)], at(1))
+    assert [row.reserved for row in inv.ledger.release_shipped("o1", "S1", WH, {"A": 9, "Z": 1}, at(2))] == [3]
+    assert inv.ledger.release_shipped("never-reserved", "S2", WH, {"A": 1}, at(2)) == []
+    assert reserved(inv, "A") == [3]
+
+
+def test_a_reservation_between_read_and_write_of_a_shipment_is_read_again(inv: Inventory) -> None:
+    stock(inv, A=10)
+    inv.ledger.reserve("o1", [line("1", "A", 4)], at(1))
+    other = DynamoInventoryLedger(TABLE, client=lambda: inv.raw)
+
+    def concurrent_order(request: dict[str, Any]) -> None:
+        del inv.client.before["transact_write_items"]
+        assert other.reserve("o2", [line("1", "A", 5)], at(2)).reserved
+
+    inv.client.calls.clear()
+    inv.client.before["transact_write_items"] = concurrent_order
+    [row] = inv.ledger.release_shipped("o1", "S1", WH, {"A": 4}, at(3))
+    assert (row.reserved, row.version) == (5, 4)
+    assert inv.client.calls["transact_write_items"] == 2
+    assert held(inv, "o2") == [("1", "A", 5)]
+
+
+def test_a_shipment_between_read_and_write_of_a_reservation_is_read_again(inv: Inventory) -> None:
+    stock(inv, A=10)
+    inv.ledger.reserve("o1", [line("1", "A", 4)], at(1))
+    other = DynamoInventoryLedger(TABLE, client=lambda: inv.raw)
+
+    def concurrent_shipment(request: dict[str, Any]) -> None:
+        del inv.client.before["transact_write_items"]
+        assert [row.reserved for row in other.release_shipped("o1", "S1", WH, {"A": 4}, at(2))] == [0]
+
+    inv.client.calls.clear()
+    inv.client.before["transact_write_items"] = concurrent_shipment
+    outcome = inv.ledger.reserve("o2", [line("1", "A", 5)], at(3))
+    assert [(row.reserved, row.version) for row in outcome.levels] == [(5, 4)]
+    assert inv.client.calls["transact_write_items"] == 2
+    assert (reserved(inv, "A"), held(inv, "o1")) == ([5], [])
+
+
+def test_a_cancellation_between_read_and_write_of_a_shipment_leaves_nothing_to_take(inv: Inventory) -> None:
+    stock(inv, A=10)
+    inv.ledger.reserve("o1", [line("1", "A", 4)], at(1))
+    inv.ledger.reserve("o2", [line("1", "A", 1)], at(1))
+    other = DynamoInventoryLedger(TABLE, client=lambda: inv.raw)
+
+    def concurrent_cancel(request: dict[str, Any]) -> None:
+        del inv.client.before["transact_write_items"]
+        other.release("o1", at(2))
+
+    inv.client.before["transact_write_items"] = concurrent_cancel
+    assert inv.ledger.release_shipped("o1", "S1", WH, {"A": 4}, at(3)) == []
+    assert reserved(inv, "A") == [1]
+    assert inv.ledger.release_shipped("o1", "S1", WH, {"A": 4}, at(4)) == []  # marked done all the same
+
+
+def test_a_shipment_too_big_for_one_transaction_finishes_on_the_redo_without_giving_back_twice(
+    inv: Inventory,
+) -> None:
+    skus = [f"S{n:02}" for n in range(60)]  # a marker, a line and a row each: two transactions
+    stock(inv, **dict.fromkeys(skus, 5))
+    inv.ledger.reserve("o1", [line(str(n), sku, 2) for n, sku in enumerate(skus[:50])], at(1))
+    inv.ledger.reserve("o1", [line(str(n), sku, 2) for n, sku in enumerate(skus[50:], start=50)], at(1))
+    inv.ledger.reserve("o2", [line(str(n), sku, 1) for n, sku in enumerate(skus[:50])], at(1))
+    calls = 0
+
+    def second_fails(request: dict[str, Any]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            throttled("TransactWriteItems")(request)
+
+    inv.client.before["transact_write_items"] = second_fails
+    with pytest.raises(DownstreamUnavailable):
+        inv.ledger.release_shipped("o1", "S1", WH, dict.fromkeys(skus, 2), at(2))
+    assert 0 < len(held(inv, "o1")) < 60  # the first transaction stands
+    changed = inv.ledger.release_shipped("o1", "S1", WH, dict.fromkeys(skus, 2), at(3))
+    assert 0 < len(changed) < 60  # only the rest
+    assert held(inv, "o1") == []
+    assert reserved(inv, *skus) == [1] * 50 + [0] * 10
+
+
 # -- channel sync state ----------------------------------------------------------------------------------------
 def test_a_dirty_mark_touched_after_it_was_read_survives_the_clear(inv: Inventory) -> None:
     inv.state.mark_dirty("shop", ["A", "B", "C", "A"], at(1))

@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from shared.aws.availability_state import DynamoAvailabilityState
 from shared.aws.inventory_ledger import DynamoInventoryLedger
@@ -361,6 +361,18 @@ class LedgerMachine(RuleBasedStateMachine):
     def agree(self, dynamo: Sequence[StockLevel], fake: Sequence[StockLevel]) -> None:
         assert sorted(dynamo, key=lambda level: level.key) == sorted(fake, key=lambda level: level.key)
 
+    @initialize(stocked=st.booleans())
+    def stock(self, stocked: bool) -> None:
+        """Half the runs start with every row stocked, so that orders hold and then ship, not only run short."""
+        if not stocked:
+            return
+        for location in LOCATIONS[:2]:
+            report = StockReport(
+                report_id="count-start", source="wms", facility="F", kind=ReportKind.SNAPSHOT,
+                as_of=minutes(-1), items=tuple(StockItem(sku=sku, on_hand=20) for sku in SKUS),
+            )  # fmt: skip
+            self.agree(self.dynamo.apply_report(report, location), self.fake.apply_report(report, location))
+
     @rule(
         location=st.sampled_from(LOCATIONS[:2]),
         at=st.integers(0, 30),
@@ -435,6 +447,36 @@ class LedgerMachine(RuleBasedStateMachine):
     def release(self, order: str) -> None:
         self.agree(self.dynamo.release(order, minutes(50)), self.fake.release(order, minutes(50)))
         assert self.dynamo.reservations(order) == self.fake.reservations(order) == []
+
+    def holding(self) -> list[str]:
+        return sorted(order for order in self.fake.orders if self.fake.reservations(order))
+
+    @precondition(lambda self: bool(self.holding()))
+    @rule(
+        data=st.data(),
+        shipment=st.sampled_from(("s1", "s2", "s3")),
+        quantities=st.dictionaries(st.sampled_from(SKUS), st.integers(1, 8), min_size=1, max_size=3),
+    )
+    def release_shipped(self, data: st.DataObject, shipment: str, quantities: dict[str, int]) -> None:
+        """Ship from where an order holds (a partial, a whole or an over-shipment, or one delivered again)."""
+        order = data.draw(st.sampled_from(self.holding()))
+        location = data.draw(st.sampled_from(sorted({line.location for line in self.fake.reservations(order)})))
+        before = self.fake.reservations(order)
+        done = shipment in self.fake.shipped.get(order, set())
+        self.agree(
+            self.dynamo.release_shipped(order, shipment, location, quantities, minutes(45)),
+            self.fake.release_shipped(order, shipment, location, quantities, minutes(45)),
+        )
+        after = self.dynamo.reservations(order)
+        assert after == self.fake.reservations(order)
+        for sku in SKUS:
+            here = [(line.sku, line.location) == (sku, location) for line in before]
+            held_before = sum(line.quantity for line, hit in zip(before, here, strict=True) if hit)
+            held_after = sum(line.quantity for line in after if (line.sku, line.location) == (sku, location))
+            taken = 0 if done else min(held_before, quantities.get(sku, 0))
+            assert held_after == held_before - taken
+        # Elsewhere, nothing moves.
+        assert [x for x in after if x.location != location] == [x for x in before if x.location != location]
 
     @invariant()
     def the_ledgers_agree_reserved_is_what_orders_hold_and_changes_come_with_versions(self) -> None:

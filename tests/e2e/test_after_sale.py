@@ -1,0 +1,98 @@
+"""Shipment-to-invoice and return-to-credit on the local stack: ERP first, once each, through an outage."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from infra.local.iam import signed
+from infra.local.report import order_statuses
+from infra.local.report_after_sale import JOURNEY, AfterSaleReport, collect_after_sale
+from infra.local.sandboxes.netsuite import NetSuiteSandbox
+from infra.local.sandboxes.wms import WmsSandbox
+from infra.local.scenario_after_sale import AfterSaleExpected, place_orders, ship_and_return
+from infra.local.stack import LocalStack
+from shared.ids import safe_ref
+
+FIRST_ORDER = 300  # apart from the other e2e modules' order numbers
+
+
+@pytest.fixture(scope="module")
+def after_sale(local_stack: LocalStack) -> tuple[AfterSaleExpected, AfterSaleReport]:
+    keys = place_orders(local_stack, FIRST_ORDER, per_channel=2)
+    released = [k for k, status in order_statuses(local_stack).items() if k in keys and status == "released"]
+    expected = ship_and_return(local_stack, released, random.Random(3))
+    return expected, collect_after_sale(local_stack, expected)
+
+
+def test_every_shipment_is_invoiced_once_and_the_channel_hears_only_after_the_invoice(
+    after_sale: tuple[AfterSaleExpected, AfterSaleReport],
+) -> None:
+    expected, report = after_sale
+    assert len(expected.shipments) >= 6
+    assert expected.partial
+    assert expected.multi_package
+    assert expected.duplicates_sent >= 3
+    assert report.not_invoiced_once == []
+    assert report.not_fulfilled_once == []
+    assert report.fulfilled_before_invoiced == []
+    assert report.counts["ERP invoices"] == len(expected.shipments)
+
+
+def test_shipments_during_an_erp_outage_wait_and_then_flow_with_nothing_in_a_dlq(
+    local_stack: LocalStack, after_sale: tuple[AfterSaleExpected, AfterSaleReport]
+) -> None:
+    expected, _ = after_sale
+    netsuite = local_stack.sandboxes["netsuite"]
+    assert isinstance(netsuite, NetSuiteSandbox)
+    assert expected.during_outage
+    invoices = {record["external_id"]: record for record in netsuite.snapshot()["invoices"]}
+    for shipment_id in expected.during_outage:
+        invoice = invoices[safe_ref(expected.shipments[shipment_id], "inv", shipment_id)]
+        assert invoice["created_at"] >= expected.outage[1]  # made once the ERP was back, not before
+    depths = local_stack.queue_depths()
+    assert not any(visible + in_flight for name, (visible, in_flight) in depths.items() if "Dlq" in name)
+
+
+def test_a_duplicated_return_gives_one_credit_memo_and_one_refund_of_the_credited_amount(
+    after_sale: tuple[AfterSaleExpected, AfterSaleReport],
+) -> None:
+    expected, report = after_sale
+    assert len(expected.returns) == 2
+    assert report.not_credited_once == []
+    assert report.refund_not_credit == []
+    assert report.counts["ERP credit memos"] == 2
+    assert report.refunded > 0
+
+
+def test_a_scrapped_damaged_unit_is_credited_in_part_and_a_restocked_one_goes_back_on_hand(
+    local_stack: LocalStack, after_sale: tuple[AfterSaleExpected, AfterSaleReport]
+) -> None:
+    expected, _ = after_sale
+    netsuite = local_stack.sandboxes["netsuite"]
+    assert isinstance(netsuite, NetSuiteSandbox)
+    [case] = [c for c in expected.returns if len(c.received) == 2]
+    [memo] = [
+        m for m in netsuite.snapshot()["credit_memos"] if m["external_id"].startswith(safe_ref(case.order_key, "cm"))
+    ]
+    new, damaged = sorted(memo["lines"], key=lambda line: -float(line["amount"]))
+    assert float(damaged["amount"]) == pytest.approx(float(new["amount"]) / 2)  # 50 % for damaged, in dev
+
+
+def test_returns_the_rules_refuse_get_a_422_with_the_reason(
+    local_stack: LocalStack, after_sale: tuple[AfterSaleExpected, AfterSaleReport]
+) -> None:
+    expected, report = after_sale
+    assert {case for case, _, _ in expected.refused} == {"more than shipped", "unknown reason", "outside the window"}
+    assert report.refused_wrongly == []
+    assert local_stack.api
+    unsigned = signed("POST", f"{local_stack.api.url}/v1/returns", {"channel": "shopify"})
+    assert unsigned.status_code == 400  # signed but not a return request: a clear 400, not a 5xx
+    wms = local_stack.sandboxes["wms"]
+    assert isinstance(wms, WmsSandbox)
+
+
+def test_the_timeline_shows_the_whole_journey(after_sale: tuple[AfterSaleExpected, AfterSaleReport]) -> None:
+    _, report = after_sale
+    assert report.journey == list(JOURNEY)
