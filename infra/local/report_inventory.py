@@ -60,7 +60,7 @@ def collect_inventory(
 def compare_channels(stack: LocalStack, expected: InventoryExpected, report: InventoryReport) -> None:
     config = load_config(cdk_context()["crossdock"], stack.env)
     inventory = config.inventory
-    ledger = DynamoInventoryLedger(_table(stack), client=lambda: stack.client("dynamodb"))
+    ledger = DynamoInventoryLedger(inventory_table_name(stack), client=lambda: stack.client("dynamodb"))
     keys = set()
     for policy in inventory.channels.values():
         keys |= rows_needed(expected.listed, policy, inventory)
@@ -91,7 +91,7 @@ def _shown(stack: LocalStack) -> dict[str, dict[str, int | None]]:
     }
 
 
-def _table(stack: LocalStack) -> str:
+def inventory_table_name(stack: LocalStack) -> str:
     assert stack.provisioned
     return next(n for logical, n in stack.provisioned.tables.items() if logical.startswith("Inventory"))
 

@@ -16,12 +16,25 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from infra.local.iam import signed
 from infra.local.sandboxes.base import Faults
+from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.local.sandboxes.carrier import CarrierSandbox
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
+from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.wms import WmsSandbox
+from infra.local.sandboxes.woocommerce import WooCommerceSandbox
+from infra.local.scenario_orders import (
+    SHOPIFY_BASE_ID,
+    b2b_order,
+    bigcommerce_order,
+    shopify_order,
+    woocommerce_order,
+)
 from infra.local.stack import LocalStack
+from infra.samples import compact, standard_webhooks_headers
 from shared.ids import erp_external_id
 
 OUTAGE_SECONDS = 20.0
@@ -49,7 +62,11 @@ class AfterSaleExpected:
 
 
 def ship_and_return(
-    stack: LocalStack, order_keys: list[str], rng: random.Random, per_channel: int = 2
+    stack: LocalStack,
+    order_keys: list[str],
+    rng: random.Random,
+    per_channel: int = 2,
+    outage_seconds: float = OUTAGE_SECONDS,
 ) -> AfterSaleExpected:
     """``order_keys``: accepted, released, not cancelled. Ships ``per_channel`` orders of each channel kind."""
     wms, carrier, netsuite = _sandboxes(stack)
@@ -92,7 +109,7 @@ def ship_and_return(
 
     # 2. The ERP goes down while two more orders ship: they wait, then flow.
     start = stack.clock.now()
-    expected.outage = (start, start + OUTAGE_SECONDS)
+    expected.outage = (start, start + outage_seconds)
     netsuite.faults = Faults(outages=[expected.outage])
     for key in outage_keys:
         for order in releases[key]:
@@ -111,6 +128,35 @@ def ship_and_return(
     _flush(stack)
     stack.wait_until_quiet(timeout=120)
     return expected
+
+
+def place_orders(stack: LocalStack, first: int, per_channel: int) -> list[str]:
+    """Orders from every channel kind, numbered from ``first`` (apart from the scenario's): their order keys."""
+    assert stack.api
+    shopify, bigcommerce, woocommerce = (stack.sandboxes[n] for n in ("shopify", "bigcommerce", "woocommerce"))
+    assert isinstance(shopify, ShopifySandbox)
+    assert isinstance(bigcommerce, BigCommerceSandbox)
+    assert isinstance(woocommerce, WooCommerceSandbox)
+    woocommerce.send_ping(12)  # a hook is saved before it delivers
+    store = woocommerce.connection()["settings"]["store"]
+    secret = stack.webhook_secret("b2b_portal")
+    keys = []
+    for number in range(first, first + per_channel):
+        shopify.emit_order("orders/create", shopify_order(number))
+        keys.append(f"shopify:{shopify.shop_domain}:{SHOPIFY_BASE_ID + number}")
+        bigcommerce.add_order(*bigcommerce_order(5000 + number))
+        bigcommerce.emit_order_event("store/order/created", 5000 + number)
+        keys.append(f"bigcommerce:{bigcommerce.store_hash}:{5000 + number}")
+        woocommerce.emit_order("order.created", woocommerce_order(31000 + number), stamp=True)
+        keys.append(f"woocommerce:{store}:{31000 + number}")
+        payload = b2b_order(4400 + number)
+        body = compact(payload)
+        headers = {"content-type": "application/json", **standard_webhooks_headers(body, secret, f"msg_{number}")}
+        httpx.post(f"{stack.api.url}/v1/webhooks/b2b_portal", headers=headers, content=body, timeout=30)
+        keys.append(f"b2b_portal:default:{payload['data']['id']}")
+    _flush(stack)
+    stack.wait_until_quiet(timeout=120)
+    return keys
 
 
 def _sandboxes(stack: LocalStack) -> tuple[WmsSandbox, CarrierSandbox, NetSuiteSandbox]:

@@ -9,10 +9,12 @@ import pytest
 from infra.local.iam import signed
 from infra.local.report import order_statuses
 from infra.local.report_after_sale import JOURNEY, AfterSaleReport, collect_after_sale
+from infra.local.report_inventory import inventory_table_name
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.scenario_after_sale import AfterSaleExpected, place_orders, ship_and_return
 from infra.local.stack import LocalStack
+from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.ids import safe_ref
 
 FIRST_ORDER = 300  # apart from the other e2e modules' order numbers
@@ -22,7 +24,7 @@ FIRST_ORDER = 300  # apart from the other e2e modules' order numbers
 def after_sale(local_stack: LocalStack) -> tuple[AfterSaleExpected, AfterSaleReport]:
     keys = place_orders(local_stack, FIRST_ORDER, per_channel=2)
     released = [k for k, status in order_statuses(local_stack).items() if k in keys and status == "released"]
-    expected = ship_and_return(local_stack, released, random.Random(3))
+    expected = ship_and_return(local_stack, released, random.Random(3), outage_seconds=8)
     return expected, collect_after_sale(local_stack, expected)
 
 
@@ -70,14 +72,21 @@ def test_a_scrapped_damaged_unit_is_credited_in_part_and_a_restocked_one_goes_ba
     local_stack: LocalStack, after_sale: tuple[AfterSaleExpected, AfterSaleReport]
 ) -> None:
     expected, _ = after_sale
-    netsuite = local_stack.sandboxes["netsuite"]
+    netsuite, wms = local_stack.sandboxes["netsuite"], local_stack.sandboxes["wms"]
     assert isinstance(netsuite, NetSuiteSandbox)
+    assert isinstance(wms, WmsSandbox)
     [case] = [c for c in expected.returns if len(c.received) == 2]
-    [memo] = [
-        m for m in netsuite.snapshot()["credit_memos"] if m["external_id"].startswith(safe_ref(case.order_key, "cm"))
-    ]
+    prefix = safe_ref(case.order_key, "cm")
+    [memo] = [m for m in netsuite.snapshot()["credit_memos"] if m["external_id"].startswith(prefix)]
     new, damaged = sorted(memo["lines"], key=lambda line: -float(line["amount"]))
     assert float(damaged["amount"]) == pytest.approx(float(new["amount"]) / 2)  # 50 % for damaged, in dev
+    # The restocked unit is back in the ledger, once, under the receipt; the scrapped one is not.
+    [receipt] = [r for r in wms.snapshot()["returns"].values() if r["reference_id"] == case.rma_number]
+    sku = case.received[0]["sku"]
+    ledger = DynamoInventoryLedger(inventory_table_name(local_stack), client=lambda: local_stack.client("dynamodb"))
+    rows = ledger.levels([(sku, warehouse) for warehouse in ("east", "west")])
+    entries = [e for level in rows.values() for e in level.applied if e.startswith(f"return:{receipt['id']}")]
+    assert [e.rsplit("\x1f", 1)[-1] for e in entries] == ["1"]
 
 
 def test_returns_the_rules_refuse_get_a_422_with_the_reason(
@@ -87,10 +96,9 @@ def test_returns_the_rules_refuse_get_a_422_with_the_reason(
     assert {case for case, _, _ in expected.refused} == {"more than shipped", "unknown reason", "outside the window"}
     assert report.refused_wrongly == []
     assert local_stack.api
-    unsigned = signed("POST", f"{local_stack.api.url}/v1/returns", {"channel": "shopify"})
-    assert unsigned.status_code == 400  # signed but not a return request: a clear 400, not a 5xx
-    wms = local_stack.sandboxes["wms"]
-    assert isinstance(wms, WmsSandbox)
+    malformed = signed("POST", f"{local_stack.api.url}/v1/returns", {"channel": "shopify"})
+    assert malformed.status_code == 400  # signed but not a return request: a clear 400, not a 5xx
+    assert malformed.json()["error_class"] == "validation"
 
 
 def test_the_timeline_shows_the_whole_journey(after_sale: tuple[AfterSaleExpected, AfterSaleReport]) -> None:
