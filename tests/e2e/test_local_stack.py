@@ -101,7 +101,10 @@ def test_a_poison_message_goes_to_the_dlq_at_once_with_its_reason(local_stack: L
     attributes = {k: v["StringValue"] for k, v in messages[0]["MessageAttributes"].items()}
     assert attributes["error_class"] == "validation"
     assert attributes["retryable"] == "false"
-    assert local_stack.functions[poller.mapping.function].invocations - before == 1
+    # The DLQ send happens inside the invocation, which is counted once it returns.
+    function = local_stack.functions[poller.mapping.function]
+    wait_for(lambda: function.invocations > before, timeout=30)
+    assert function.invocations - before == 1
     sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=messages[0]["ReceiptHandle"])
 
 
