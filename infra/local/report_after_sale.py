@@ -95,6 +95,7 @@ def collect_after_sale(stack: LocalStack, expected: AfterSaleExpected) -> AfterS
         "  partial (orders shipped in parts)": len(expected.partial),
         "  with several packages": len(expected.multi_package),
         "  shipped during the ERP outage": len(expected.during_outage),
+        "  waits in the queue (ERP down)": _waits(stack),
         "  duplicate deliveries sent": expected.duplicates_sent,
         "ERP item fulfillments": len(erp["item_fulfillments"]),
         "ERP invoices": len(erp["invoices"]),
@@ -155,6 +156,8 @@ def _check_return(
     report.credited += credited
     if wants_refund:
         refunded = Decimal(str(refunds[0]["amount"]))
+        if not refunded and "credited against the invoice" in str(refunds[0].get("note")):
+            return  # an unpaid order: the lines came back in the channel, the credit memo settles the invoice
         report.refunded += refunded
         if refunded != credited:
             report.refund_not_credit.append(f"{rma_number}: refunded {refunded}, credited {credited}")
@@ -181,7 +184,9 @@ def _channel_records(stack: LocalStack) -> dict[tuple[str, str], list[dict[str, 
             for order_id, entries in log.items():
                 key = f"{kind}:{store}:{_numeric_id(order_id)}"
                 # WooCommerce's notes are not all shipments: only ours carry the marker.
-                found = [e for e in entries if "note" not in e or "[crossdock shipment" in str(e["note"])]
+                found = [
+                    e for e in entries if what == "refund" or "note" not in e or "[crossdock shipment" in str(e["note"])
+                ]
                 records.setdefault((key, what), []).extend(found)
     return records
 
@@ -197,6 +202,17 @@ def _store(kind: str, sandbox: Any) -> str:
 def _numeric_id(order_id: str) -> str:
     """Shopify logs GraphQL ids (gid://shopify/Order/123); the order key holds the number."""
     return order_id.rsplit("/", 1)[-1]
+
+
+def _waits(stack: LocalStack) -> int:
+    """How often a record went back to its queue to wait for the ERP, from the functions' own log lines."""
+    waits = 0
+    for name, function in stack.functions.items():
+        if "InvoiceShipment" in name or "CreditReturn" in name:
+            path = function.log_path
+            if path.exists():
+                waits += path.read_text().count('"record waiting for a downstream system"')
+    return waits
 
 
 def _journey(stack: LocalStack, order_key: str) -> list[str]:

@@ -38,6 +38,8 @@ from infra.samples import compact, standard_webhooks_headers
 from shared.ids import erp_external_id
 
 OUTAGE_SECONDS = 20.0
+# Channels with an API first: the partial shipment and the returns then end in a channel refund.
+CHANNEL_ORDER = ("shopify", "bigcommerce", "woocommerce", "b2b_portal")
 OLD_SHIPMENT_DAYS = 45  # past the 30-day return window
 
 
@@ -169,7 +171,7 @@ def _sandboxes(stack: LocalStack) -> tuple[WmsSandbox, CarrierSandbox, NetSuiteS
 
 def _choose(order_keys: list[str], per_channel: int) -> list[str]:
     """A few orders of each channel kind, interleaved so that every case meets more than one channel."""
-    by_channel: dict[str, list[str]] = {}
+    by_channel: dict[str, list[str]] = {kind: [] for kind in CHANNEL_ORDER}
     for key in sorted(order_keys):
         by_channel.setdefault(key.split(":", 1)[0], []).append(key)
     rounds = [[keys[i] for keys in by_channel.values() if i < len(keys)] for i in range(per_channel)]
@@ -250,6 +252,11 @@ def _returns(
     restock_and_scrap: bool,
 ) -> None:
     order = orders[0]
+    if order_key.startswith("shopify:"):
+        # The buyer paid by card (the sample order is on net terms): the refund then sends money back.
+        shopify = stack.sandboxes["shopify"]
+        assert isinstance(shopify, ShopifySandbox)
+        shopify.mark_paid(int(order_key.rsplit(":", 1)[-1]))
     shipped = _shipped(wms, order)
     sku, units = max(shipped.items(), key=lambda item: item[1])
     quantity = 2 if restock_and_scrap and units >= 2 else 1

@@ -555,10 +555,23 @@ def test_more_than_was_paid_is_validation_failed(admin: FakeAdmin) -> None:
     assert caught.value.details["field"] == "transactions.0.amount"
 
 
+def test_an_unpaid_order_gets_its_lines_refunded_with_no_money_the_erp_credit_settles_the_invoice(
+    admin: FakeAdmin,
+) -> None:
+    admin.on("OrderRefunds", refund_state(paid=False))
+    admin.on("RefundCreate", refund_made())
+    api().refund(ORDER_ID, refund_request())
+    sent = admin.sent[1]["variables"]["input"]
+    assert sent["transactions"] == []
+    assert sent["refundLineItems"] == [
+        {"lineItemId": "gid://shopify/LineItem/1", "quantity": 5, "restockType": "NO_RESTOCK"}
+    ]
+    assert "422.50 USD credited against the invoice" in sent["note"]
+
+
 @pytest.mark.parametrize(
     ("request_", "paid", "field"),
     [
-        (refund_request(), False, "transactions"),
         (
             RefundRequest("R", "RMA-1", Money(amount="1", currency="CAD"), (ShippedLine(sku="GLV", quantity=1),)),
             True,

@@ -112,6 +112,23 @@ def refund_input(order: graphql.OrderRefunds, request: RefundRequest) -> dict[st
     lines = allocate(request.lines, available, "refund")
     parent = _paid_transaction(order.transactions)
     note = f"{refund_marker(request.refund_id)} RMA {request.rma_number}"
+    if parent is None:
+        # Unpaid (net terms): no money to send back. The lines are returned on the order, and the ERP's credit
+        # memo settles the open invoice.
+        note += f"; {format(request.amount.amount, 'f')} {request.amount.currency} credited against the invoice"
+    transactions = (
+        [
+            {
+                "orderId": order.id,
+                "parentId": parent.id,
+                "gateway": parent.gateway,
+                "kind": "REFUND",
+                "amount": format(request.amount.amount, "f"),
+            }
+        ]
+        if parent is not None
+        else []
+    )
     return {
         "orderId": order.id,
         "note": f"{note}\n{request.note}" if request.note else note,
@@ -120,22 +137,11 @@ def refund_input(order: graphql.OrderRefunds, request: RefundRequest) -> dict[st
         "refundLineItems": [
             {"lineItemId": line_id, "quantity": quantity, "restockType": "NO_RESTOCK"} for line_id, quantity in lines
         ],
-        "transactions": [
-            {
-                "orderId": order.id,
-                "parentId": parent.id,
-                "gateway": parent.gateway,
-                "kind": "REFUND",
-                "amount": format(request.amount.amount, "f"),
-            }
-        ],
+        "transactions": transactions,
     }
 
 
-def _paid_transaction(transactions: Iterable[graphql.Transaction]) -> graphql.Transaction:
-    """The largest successful sale or capture: what a refund is paid back against."""
+def _paid_transaction(transactions: Iterable[graphql.Transaction]) -> graphql.Transaction | None:
+    """The largest successful sale or capture: what a refund is paid back against (None: nothing was paid)."""
     paid = [t for t in transactions if t.kind in PAID_KINDS and t.status == "SUCCESS" and t.gateway]
-    if not paid:
-        # Unpaid (net terms): nothing to pay back; the ERP's credit memo settles the receivable instead.
-        raise ValidationFailed("the order has no payment to refund", system=SYSTEM, field="transactions")
-    return max(paid, key=lambda t: t.amount_set.presentment_money.amount)
+    return max(paid, key=lambda t: t.amount_set.presentment_money.amount) if paid else None
