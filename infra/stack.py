@@ -101,6 +101,7 @@ class CrossdockStack(Stack):
             connections=connections,
             monitoring=monitoring,
             api=webhooks,
+            idempotency=idempotency,
         )
         Availability(
             self,

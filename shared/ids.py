@@ -30,6 +30,7 @@ _SAFE_ID: Final = re.compile(r"[A-Za-z0-9-]")
 _SAFE_CHANNEL: Final = re.compile(r"[A-Za-z0-9_]")
 # Leaves room under the 255 characters NetSuite's text fields hold for the channel and store parts.
 _MAX_ID_PART: Final = 200
+_MAX_EXTERNAL_ID: Final = 255
 # Suffixes (a warehouse, "ship" + a shipment id) share what the id part leaves: 255 - 200 - the channel and hash.
 _MAX_SUFFIX_PART: Final = 20
 
@@ -45,15 +46,18 @@ def erp_external_id(order_key: str) -> str:
 def safe_ref(order_key: str, *suffix: str) -> str:
     """``erp_external_id`` plus escaped suffixes, e.g. the WMS reference id of one (order, warehouse).
 
-    A suffix too long once escaped (a partner's shipment or receipt id) is hashed like an over-long order id, so
-    the whole id stays within NetSuite's 255 characters.
+    Only when the whole id would pass NetSuite's 255 characters are the long suffixes (a partner's shipment or
+    receipt id) hashed like an over-long order id: every id that fits keeps the form it always had.
     """
-    return "-".join([erp_external_id(order_key), *(_suffix_part(part) for part in suffix)])
-
-
-def _suffix_part(value: str) -> str:
-    escaped = _escape(value, _SAFE_ID)
-    return escaped if len(escaped) <= _MAX_SUFFIX_PART else "_h" + hashlib.sha256(value.encode()).hexdigest()[:24]
+    parts = [_escape(part, _SAFE_ID) for part in suffix]
+    whole = "-".join([erp_external_id(order_key), *parts])
+    if len(whole) <= _MAX_EXTERNAL_ID:
+        return whole
+    hashed = [
+        escaped if len(escaped) <= _MAX_SUFFIX_PART else "_h" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+        for raw, escaped in zip(suffix, parts, strict=True)
+    ]
+    return "-".join([erp_external_id(order_key), *hashed])
 
 
 def customer_external_id(channel: str, store: str, customer_id: str) -> str:

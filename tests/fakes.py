@@ -136,6 +136,9 @@ class FakeOrderStore:
         self.references[authorization.rma_number] = authorization.order_key
         return True
 
+    def void_return(self, authorization: ReturnAuthorization) -> bool:
+        return self.rmas.get(authorization.order_key, {}).pop(authorization.rma_number, None) is not None
+
     def complete_return(self, authorization: ReturnAuthorization) -> None:
         self.rmas[authorization.order_key][authorization.rma_number] = authorization
 

@@ -37,6 +37,8 @@ class ReturnStore(Protocol):
 
     def complete_return(self, authorization: ReturnAuthorization) -> None: ...
 
+    def void_return(self, authorization: ReturnAuthorization) -> bool: ...
+
 
 @dataclass
 class ReturnDeps:
@@ -78,14 +80,22 @@ def rma_number_for(order_key: str, request_id: str) -> str:
 
 
 def _finish(authorization: ReturnAuthorization, deps: ReturnDeps) -> ReturnAuthorization:
-    if authorization.erp_return_authorization_id is not None:
-        return authorization
-    erp_id = deps.erp.authorize_return(authorization.order_key, authorization.rma_number, authorization.lines)
-    done = authorization.model_copy(update={"erp_return_authorization_id": erp_id})
-    deps.store.complete_return(done)
+    done = authorization
+    if authorization.erp_return_authorization_id is None:
+        try:
+            erp_id = deps.erp.authorize_return(authorization.order_key, authorization.rma_number, authorization.lines)
+        except (ValidationFailed, NotFound) as refused:
+            # The ERP will never take it as asked (e.g. it has not invoiced what shipped yet): take the RMA back,
+            # so its units are returnable again, and say why.
+            deps.store.void_return(authorization)
+            logger.warning("return refused by the erp", rma_number=authorization.rma_number, reason=refused.message)
+            raise Unprocessable("the ERP refused the return", field="lines", detail=refused.message) from refused
+        done = authorization.model_copy(update={"erp_return_authorization_id": erp_id})
+        deps.store.complete_return(done)
+        logger.info("return authorized", rma_number=done.rma_number, erp_return_authorization_id=erp_id)
+    # Published on every finish: a retry after a failed publish announces it (the event id is the same).
     event = ReturnAuthorized.about(done, dedupe_key=f"{done.order_key}:{done.rma_number}", source=SOURCE)
     deps.publisher.publish([event])
-    logger.info("return authorized", rma_number=done.rma_number, erp_return_authorization_id=erp_id)
     return done
 
 

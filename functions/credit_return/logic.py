@@ -37,13 +37,16 @@ def credit_return(event: ReturnReceived, deps: CreditDeps) -> CreditMemoIssued:
         # The RMA's ERP half is still being made (its API call is retrying): credit once it exists.
         raise DownstreamUnavailable("the RMA has no ERP return authorization yet", rma_number=rma.rma_number)
     authorized = {line.sku: line.quantity for line in rma.lines}
-    for index, line in enumerate(receipt.lines):
-        if line.quantity > authorized.get(line.sku, 0):
+    received: dict[str, int] = {}
+    for line in receipt.lines:  # a SKU comes once per condition and action
+        received[line.sku] = received.get(line.sku, 0) + line.quantity
+    for sku, quantity in received.items():
+        if quantity > authorized.get(sku, 0):
             # More came back than was authorized: crediting it is a person's call, not ours.
             raise ValidationFailed(
                 "received more than the RMA authorized",
-                field=f"lines.{index}.quantity",
-                detail=f"{line.sku}: authorized {authorized.get(line.sku, 0)}, received {line.quantity}",
+                field="lines",
+                detail=f"{sku}: authorized {authorized.get(sku, 0)}, received {quantity}",
             )
     memo = deps.erp.issue_credit_memo(receipt.order_key, receipt.rma_number, receipt, deps.credit_percent)
     issued = CreditMemoIssued.about(

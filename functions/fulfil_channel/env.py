@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Json
+from pydantic import Field, Json
 
 from shared.env import PublishingConsumerEnv
 
 
 class FulfilChannelEnv(PublishingConsumerEnv):
     INVOICE_BEFORE_FULFIL: Json[bool] = True
+    IDEMPOTENCY_TABLE_NAME: str = Field(min_length=1)

@@ -13,12 +13,14 @@ from functions.fulfil_channel.logic import FulfilDeps, fulfil_channel
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.idempotency import dynamodb_persistence
 from shared.channels.connected import ConnectedChannels
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
 from shared.models.events import OrderInvoiced, ShipmentDispatched
 from shared.observability import logger
+from shared.once import Once
 
 
 @functools.cache
@@ -32,7 +34,13 @@ def deps() -> FulfilDeps:
         api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX)),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         invoice_before_fulfil=env().INVOICE_BEFORE_FULFIL,
+        once=once(),
     )
+
+
+@functools.cache
+def once() -> Once:
+    return Once(dynamodb_persistence(env().IDEMPOTENCY_TABLE_NAME), "fulfil_channel")
 
 
 def handle(body: str) -> None:
@@ -43,4 +51,5 @@ def handle(body: str) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    once().register(context)
     return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))

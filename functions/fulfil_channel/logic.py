@@ -10,6 +10,7 @@ from shared.models.events import ChannelFulfilled, OrderInvoiced, ShipmentDispat
 from shared.models.order import split_order_key
 from shared.models.shipping import ChannelFulfillment
 from shared.observability import logger
+from shared.once import Effect, just_run
 from shared.ports import EventPublisher
 
 SOURCE = "crossdock.channels"
@@ -22,6 +23,8 @@ class FulfilDeps:
     publisher: EventPublisher
     # The environment's rule: the channel hears "shipped" only once the ERP has invoiced the shipment.
     invoice_before_fulfil: bool = True
+    # Two copies of one invoice handled at once must not both create (``shared.once``).
+    once: Callable[[str, Effect], str | None] = just_run
 
 
 def fulfil_channel(event: OrderInvoiced | ShipmentDispatched, deps: FulfilDeps) -> ChannelFulfilled | None:
@@ -32,7 +35,10 @@ def fulfil_channel(event: OrderInvoiced | ShipmentDispatched, deps: FulfilDeps) 
     shipment = event.data.shipment if isinstance(event, OrderInvoiced) else event.data
     channel, store, external_id = split_order_key(shipment.order_key)
     api = deps.api_for(channel.value)
-    fulfillment_id = api.create_fulfillment(external_id, shipment) if api is not None else None
+    fulfillment_id = None
+    if api is not None:
+        key = f"fulfil:{shipment.order_key}:{shipment.shipment_id}"
+        fulfillment_id = deps.once(key, lambda: api.create_fulfillment(external_id, shipment))
     fulfilled = ChannelFulfilled.about(
         ChannelFulfillment(
             order_key=shipment.order_key,

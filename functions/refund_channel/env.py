@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.env import PublishingConsumerEnv
 
 
 class RefundChannelEnv(PublishingConsumerEnv):
-    pass
+    IDEMPOTENCY_TABLE_NAME: str = Field(min_length=1)

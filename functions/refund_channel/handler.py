@@ -13,12 +13,14 @@ from functions.refund_channel.logic import RefundDeps, refund_channel
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
+from shared.aws.idempotency import dynamodb_persistence
 from shared.channels.connected import ConnectedChannels
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
 from shared.models.events import CreditMemoIssued
 from shared.observability import logger
+from shared.once import Once
 
 
 @functools.cache
@@ -31,7 +33,13 @@ def deps() -> RefundDeps:
     return RefundDeps(
         api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX)),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
+        once=once(),
     )
+
+
+@functools.cache
+def once() -> Once:
+    return Once(dynamodb_persistence(env().IDEMPOTENCY_TABLE_NAME), "refund_channel")
 
 
 def handle(body: str) -> None:
@@ -40,4 +48,5 @@ def handle(body: str) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    once().register(context)
     return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from infra.components.connections import Connections
 from infra.components.consumer import Consumer
+from infra.components.idempotency_table import IdempotencyTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
 from infra.components.orders_table import OrdersTable
@@ -40,6 +41,7 @@ class AfterSale(Construct):
         connections: Connections,
         monitoring: Monitoring,
         api: WebhookApi,
+        idempotency: IdempotencyTable,
     ) -> None:
         super().__init__(scope, construct_id)
         self._factory, self._bus, self._monitoring = factory, bus, monitoring
@@ -47,6 +49,8 @@ class AfterSale(Construct):
         wait = {"WAIT_POLICY": config.shipping.erp_wait.model_dump_json()}
         returns = {"RETURN_POLICY": config.returns.model_dump_json()}
         orders_table = {"ORDERS_TABLE_NAME": orders.table.table_name}
+        # The channel calls run once per shipment / receipt even when two copies race (shared/once.py).
+        once = {"IDEMPOTENCY_TABLE_NAME": idempotency.table.table_name}
         channels = [s for s in config.connected_systems if s not in ("netsuite", "wms")]
 
         invoice = self._consumer(
@@ -69,7 +73,7 @@ class AfterSale(Construct):
             "fulfil_channel",
             "Show each shipment in the channel, with tracking",
             fulfil_on,
-            {**common, "INVOICE_BEFORE_FULFIL": "true" if config.shipping.invoice_before_fulfil else "false"},
+            {**common, **once, "INVOICE_BEFORE_FULFIL": "true" if config.shipping.invoice_before_fulfil else "false"},
             max_concurrency=config.consumer_max_concurrency,
         )
         credit = self._consumer(
@@ -86,7 +90,7 @@ class AfterSale(Construct):
             "refund_channel",
             "Refund in the channel what the ERP credited",
             events.EventPattern(source=[BILLING], detail_type=["CreditMemoIssued"]),
-            common,
+            {**common, **once},
             max_concurrency=config.consumer_max_concurrency,
         )
         connections.grant_read(invoice.function, "netsuite")
@@ -94,6 +98,8 @@ class AfterSale(Construct):
         connections.grant_read(fulfil.function, *channels)
         connections.grant_read(refund.function, *channels)
         orders.grant(credit.function)
+        idempotency.table.grant_read_write_data(fulfil.function)
+        idempotency.table.grant_read_write_data(refund.function)
 
         self.returns_api = factory.function(
             "AuthorizeReturn",

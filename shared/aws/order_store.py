@@ -148,6 +148,9 @@ class DynamoOrderStore:
                 }
             },
         ]
+        return self._transact(writes)
+
+    def _transact(self, writes: list[dict[str, Any]]) -> bool:
         try:
             self._client().transact_write_items(TransactItems=writes)
         except ClientError as error:
@@ -157,6 +160,29 @@ class DynamoOrderStore:
         except BotoCoreError as error:
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         return True
+
+    def void_return(self, authorization: ReturnAuthorization) -> bool:
+        """Take back an RMA the ERP refused for good: its units are returnable again. False if the RMAs moved."""
+        pk = {"S": f"ORDER#{authorization.order_key}"}
+        writes = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": {"pk": pk, "sk": {"S": f"RMA#{authorization.rma_number}"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"pk": pk, "sk": {"S": "RETURNS"}},
+                    "UpdateExpression": "SET rma_count = rma_count - :one",
+                    "ConditionExpression": "rma_count > :zero",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":zero": {"N": "0"}},
+                }
+            },
+        ]
+        return self._transact(writes)
 
     def complete_return(self, authorization: ReturnAuthorization) -> None:
         """Store the RMA with its ERP id, once the ERP made it (same RMA, same lines: only the id is new)."""

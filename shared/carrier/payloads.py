@@ -51,7 +51,7 @@ class TrackingEvent(_AfterShip):
 
 
 class TrackingUpdate(_AfterShip):
-    ts: NonNegativeInt
+    ts: NonNegativeInt = Field(le=253402300799)  # up to 9999-12-31: a datetime can hold it
     event: str
     event_id: ShortText
     is_tracking_first_tag: bool | None = None

@@ -532,6 +532,13 @@ class NetSuiteErp:
         body = build(external_id)
         try:
             self._post_transform(path, body, params)
+        except ValidationFailed:
+            # Another consumer made it between our look-up and our POST (two copies of one event at once): its
+            # external id, or the units it took, refuse this one. Its record is ours.
+            landed = self._transaction(target, external_id)
+            if landed is None:
+                raise
+            return landed
         except DownstreamUnavailable as error:
             if not error.details.get("maybe_committed"):
                 raise

@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from shared import standard_webhooks
-from shared.channels.base import Delivery, OrderBound, WebhookAdapterBase, WebhookRequest
+from shared.channels.base import Delivery, Ignored, OrderBound, WebhookAdapterBase, WebhookRequest
 from shared.errors import NotFound, ValidationFailed
 from shared.models.events import (
     EnvelopeOfOrder,
@@ -75,7 +75,7 @@ class Bound:
 
 
 # (raw body, dedupe key) → the event to publish, or a ``Bound``. Raises ``ValidationError`` for a bad body.
-TopicHandler = Callable[[bytes, str], EventEnvelope[Any] | Bound]
+TopicHandler = Callable[[bytes, str], EventEnvelope[Any] | Bound | Ignored]
 
 
 def _snapshot(body: bytes, dedupe_key: str) -> EventEnvelope[Any]:
@@ -158,7 +158,7 @@ def _packages(payload: ShipBobShipment, tracking: Tracking, lines: dict[str, int
     return tuple(packages)
 
 
-def _status_updated(body: bytes, dedupe_key: str) -> Bound:
+def _status_updated(body: bytes, dedupe_key: str) -> Bound | Ignored:
     payload = ShipBobShipment.model_validate_json(body)
     if not payload.status_details:
         raise ValidationFailed("invalid WMS order.shipment.status.updated", field="status_details", detail="empty")
@@ -166,8 +166,8 @@ def _status_updated(body: bytes, dedupe_key: str) -> Bound:
     latest = payload.status_details[index]  # the newest is last
     milestone = STATUS_MILESTONES.get(latest.name)
     if milestone is None:
-        field = f"status_details.{index}.name"
-        raise ValidationFailed("invalid WMS order.shipment.status.updated", field=field, detail="not Picked or Packed")
+        # A step we do not track (a label printed, a hold lifted): acknowledged, so the WMS does not retry it.
+        return Ignored(topic="order.shipment.status.updated", reason=f"status {latest.name[:64]} is not tracked")
     at = _required(payload.last_update_at, "order.shipment.status.updated", "last_update_at")
     return _progress(payload, milestone, at, latest.description, dedupe_key)
 
@@ -301,7 +301,7 @@ class WmsWebhookAdapter(WebhookAdapterBase):
     def verify(self, request: WebhookRequest, secrets: Sequence[bytes]) -> None:
         standard_webhooks.verify(request.headers, request.body, secrets, now=self._now)
 
-    def parse(self, request: WebhookRequest) -> Delivery | OrderBound:
+    def parse(self, request: WebhookRequest) -> Delivery | OrderBound | Ignored:
         msg_id = request.header("webhook-id")
         if not msg_id:
             raise ValidationFailed("missing header", field="webhook-id")
@@ -317,6 +317,8 @@ class WmsWebhookAdapter(WebhookAdapterBase):
             mapped = handler(request.body, dedupe_key)
         except ValidationError as error:
             raise as_validation_failed(error, f"WMS {topic}") from None
+        if isinstance(mapped, Ignored):
+            return mapped
         if isinstance(mapped, Bound):
             return OrderBound(dedupe_key=dedupe_key, topic=topic, reference=mapped.reference, build=mapped.build)
         return Delivery(dedupe_key=dedupe_key, event=mapped, topic=topic)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.authorize_return.logic import ReturnDeps, authorize_return, rma_number_for
 from functions.credit_return.logic import CreditDeps, credit_return
@@ -41,7 +42,15 @@ from shared.models.returns import (
     ReturnRequest,
 )
 from shared.models.shipping import Package, Shipment, ShippedLine
-from tests.fakes import FakeChannelApi, FakeErp, FakeOrderStore, FakePublisher
+from shared.once import Once
+from tests.fakes import (
+    FakeChannelApi,
+    FakeErp,
+    FakeLambdaContext,
+    FakeOrderStore,
+    FakePublisher,
+    InMemoryPersistence,
+)
 from tests.unit.test_order_journey import ORDER
 
 INTAKE, BILLING = "crossdock.intake", "crossdock.billing"
@@ -389,3 +398,78 @@ def test_the_recorder_moves_the_status_through_shipped_invoiced_fulfilled_and_ke
     whats = [entry.what for entry in store.entries[ORDER.key]]
     assert whats == ["ChannelFulfilled", "ShipmentDispatched", "OrderInvoiced"]
     assert store.entries[ORDER.key][1].ids["tracking_numbers"] == "1Z90010"
+
+
+# -- once: two copies of one event at the same moment --------------------------------------------------------------
+
+
+def guarded(name: str) -> Once:
+    once = Once(InMemoryPersistence(), name)
+    once.register(cast(LambdaContext, FakeLambdaContext()))
+    return once
+
+
+def test_a_channel_call_raced_by_a_copy_of_its_event_is_made_once() -> None:
+    once = guarded("fulfil_channel")
+    api, calls = channel_with_order(), []
+
+    def create() -> str | None:
+        calls.append(1)
+        # The copy arrives while the first is still calling the channel: it must not call too.
+        with pytest.raises(Conflict):
+            once("fulfil:k:9001", lambda: api.create_fulfillment(ORDER.external_id, shipment()))
+        return api.create_fulfillment(ORDER.external_id, shipment())
+
+    first = once("fulfil:k:9001", create)
+    again = once("fulfil:k:9001", lambda: pytest.fail("a finished call is not made again"))
+    assert first == again == "F-" + ORDER.external_id + "-1"
+    assert (len(calls), api.fulfillment_calls) == (1, 1)
+
+
+def test_a_failed_channel_call_leaves_nothing_behind_so_the_retry_makes_it() -> None:
+    once, api = guarded("refund_channel"), channel_with_order()
+
+    def down() -> str | None:
+        raise DownstreamUnavailable("channel down")
+
+    with pytest.raises(DownstreamUnavailable):
+        once("refund:k:R-1", down)
+    deps = RefundDeps(api_for=lambda _: api, publisher=FakePublisher(), once=once)
+    assert refund_channel(memo(), deps).data.channel_refund_id is not None
+
+
+def test_a_sku_credited_in_two_conditions_is_refunded_as_one_line() -> None:
+    api = channel_with_order()
+    data = memo().data.model_copy(
+        update={
+            "lines": (
+                CreditedLine(sku=SKU, quantity=1, amount=Money(amount=Decimal("10.00"), currency="USD")),
+                CreditedLine(sku=SKU, quantity=1, amount=Money(amount=Decimal("5.00"), currency="USD")),
+            )
+        }
+    )
+    event = CreditMemoIssued.about(data, dedupe_key="d", source=BILLING)
+    refund_channel(event, RefundDeps(api_for=lambda _: api, publisher=FakePublisher()))
+    ((_, request),) = api.refunds[ORDER.external_id].values()
+    assert request.lines == (ShippedLine(sku=SKU, quantity=2),)
+
+
+def test_an_rma_the_erp_refuses_for_good_is_taken_back_and_its_units_stay_returnable() -> None:
+    store, erp = store_with_shipment(quantity=3), FakeErp()
+    erp.fail_next("authorize_return", ValidationFailed("return exceeds what was fulfilled"))
+    with pytest.raises(Unprocessable) as refused:
+        authorize_return(return_request(3, "a"), return_deps(store, erp), NOW)
+    assert refused.value.details["detail"] == "return exceeds what was fulfilled"
+    assert store.returns(ORDER.key) == []
+    rma, created = authorize_return(return_request(3, "b"), return_deps(store, erp), NOW)
+    assert created
+    assert rma.erp_return_authorization_id is not None
+
+
+def test_a_retry_after_a_failed_publish_announces_the_rma() -> None:
+    store, publisher = store_with_shipment(), FakePublisher()
+    publisher.failures_left = 1
+    with pytest.raises(DownstreamUnavailable):
+        authorize_return(return_request(), return_deps(store, publisher=publisher), NOW)
+    authorize_return(return_request(), return_deps(store, publisher=publisher), NOW)
+    assert [type(e) for e in publisher.events] == [ReturnAuthorized]

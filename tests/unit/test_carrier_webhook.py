@@ -233,3 +233,12 @@ def test_a_bad_tracking_update_names_the_field(payload: dict[str, Any], field: s
 def test_malformed_json_is_a_validation_failure() -> None:
     with pytest.raises(ValidationFailed, match="malformed JSON"):
         parse(b'{"event": "tracking_update", ')
+
+
+def test_a_timestamp_no_datetime_can_hold_is_a_clear_400() -> None:
+    payload = sample(checkpoints=[])
+    payload["msg"]["updated_at"] = None
+    payload["ts"] = 10**20
+    with pytest.raises(ValidationFailed) as caught:
+        parse(payload)
+    assert caught.value.details["field"] == "ts"

@@ -775,6 +775,21 @@ def test_a_late_first_post_that_refuses_the_second_is_the_record(shop: Transform
     assert fulfil.call_count == 2
 
 
+def test_a_concurrent_consumer_that_made_it_first_is_the_record(shop: Transforms) -> None:
+    """Two copies of one shipment at once: both looked, the other POSTed first, ours is refused as a duplicate."""
+    shop.ns.get(f"/salesOrder/eid:{ORDER_EID}").respond(200, json=order_record())
+    fulfil = shop.target("itemFulfillment", "7001")
+
+    def other_was_first(request: httpx.Request) -> httpx.Response:
+        shop.made["itemFulfillment"] = {"id": "7001", **json.loads(request.content)}
+        return ns_error(400, "DUP_RCRD", "This record already exists.")
+
+    fulfil.mock(side_effect=other_was_first)
+    shop.target("invoice", "7002")
+    assert erp().record_shipment(ORDER_KEY, shipment({GLASSES: 3})).fulfillment_id == "7001"
+    assert fulfil.call_count == 1
+
+
 @pytest.mark.parametrize(
     ("lines", "fulfilled", "field"),
     [

@@ -15,7 +15,7 @@ import pytest
 
 from infra.samples import compact, wms_delivery, wms_payload
 from infra.schemas import SCHEMAS_DIR
-from shared.channels.base import Delivery, OrderBound, WebhookRequest
+from shared.channels.base import Delivery, Ignored, OrderBound, WebhookRequest
 from shared.channels.registry import API_PLATFORMS, adapter_for
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 from shared.models.events import (
@@ -454,10 +454,6 @@ def test_the_newest_status_detail_decides_picked() -> None:
     ("change", "field"),
     [
         ({"status_details": []}, "status_details"),
-        (
-            {"status_details": [{"id": 1, "name": "Picked"}, {"id": 2, "name": "LabeledCreated"}]},
-            "status_details.1.name",
-        ),
         ({"last_update_at": None}, "last_update_at"),
     ],
 )
@@ -466,6 +462,13 @@ def test_a_bad_status_update_names_the_field(change: dict[str, Any], field: str)
     with pytest.raises(ValidationFailed) as caught:
         adapter().parse(request(payload, topic="order.shipment.status.updated"))
     assert caught.value.details["field"] == field
+
+
+def test_a_status_crossdock_does_not_track_is_acknowledged_and_ignored() -> None:
+    change = {"status_details": [{"id": 1, "name": "Picked"}, {"id": 2, "name": "LabeledCreated"}]}
+    payload = {**wms_payload("order_shipment_status_updated"), **change}
+    ignored = adapter().parse(request(payload, topic="order.shipment.status.updated"))
+    assert ignored == Ignored(topic="order.shipment.status.updated", reason="status LabeledCreated is not tracked")
 
 
 def test_delivered_maps_to_the_delivered_milestone_with_tracking() -> None:
