@@ -70,15 +70,7 @@ class DynamoOrderStore:
         )
 
     def _put_new(self, item: dict[str, Any]) -> bool:
-        try:
-            self._client().put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if _conditional(error):
-                return False
-            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
-        except BotoCoreError as error:
-            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
-        return True
+        return self._write("put_item", TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def append(self, entry: TimelineEntry) -> bool:
         """Append once per event id: a redelivered event adds nothing."""
@@ -151,10 +143,14 @@ class DynamoOrderStore:
         return self._transact(writes)
 
     def _transact(self, writes: list[dict[str, Any]]) -> bool:
+        return self._write("transact_write_items", TransactItems=writes)
+
+    def _write(self, operation: str, **kwargs: Any) -> bool:
+        """A conditional write; False when its condition (or a transaction's) did not hold."""
         try:
-            self._client().transact_write_items(TransactItems=writes)
+            getattr(self._client(), operation)(**kwargs)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            if _conditional(error):
                 return False
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         except BotoCoreError as error:
@@ -246,15 +242,7 @@ class DynamoOrderStore:
             request["ConditionExpression"] = condition
         if names:  # DynamoDB refuses an empty map
             request["ExpressionAttributeNames"] = names
-        try:
-            self._client().update_item(**request)
-        except ClientError as error:
-            if _conditional(error):
-                return False
-            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
-        except BotoCoreError as error:
-            raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
-        return True
+        return self._write("update_item", **request)
 
     def _update_item(self, key: dict[str, Any], expression: str, values: dict[str, Any], names: dict[str, str]) -> None:
         self._call(
@@ -288,7 +276,8 @@ def _key(order_key: str) -> dict[str, Any]:
 
 
 def _conditional(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    code = error.response.get("Error", {}).get("Code")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 def _state(item: dict[str, Any]) -> OrderState:

@@ -532,13 +532,10 @@ class NetSuiteErp:
         body = build(external_id)
         try:
             self._post_transform(path, body, params)
-        except ValidationFailed:
+        except ValidationFailed as refusal:
             # Another consumer made it between our look-up and our POST (two copies of one event at once): its
             # external id, or the units it took, refuse this one. Its record is ours.
-            landed = self._transaction(target, external_id)
-            if landed is None:
-                raise
-            return landed
+            return self._made_meanwhile(target, external_id, refusal)
         except DownstreamUnavailable as error:
             if not error.details.get("maybe_committed"):
                 raise
@@ -548,17 +545,21 @@ class NetSuiteErp:
                 return landed
             try:
                 self._post_transform(path, body, params)
-            except ValidationFailed:
+            except ValidationFailed as refusal:
                 # The first POST landed after the lookup: its external id, or the units it took, refuse this one.
-                landed = self._transaction(target, external_id)
-                if landed is None:
-                    raise
-                return landed
+                return self._made_meanwhile(target, external_id, refusal)
         written = self._transaction(target, external_id)
         if written is None:
             raise DownstreamUnavailable("netsuite record not readable after its transform", system=SYSTEM)
         logger.info("netsuite record made by transform", record_type=target, record_id=written.id)
         return written
+
+    def _made_meanwhile(self, target: str, external_id: str, refusal: ValidationFailed) -> Transaction:
+        """The record another POST made, which is why ours was refused; else the refusal stands."""
+        landed = self._transaction(target, external_id)
+        if landed is None:
+            raise refusal
+        return landed
 
     def _post_transform(self, path: str, body: dict[str, Any], params: Mapping[str, str] | None) -> None:
         try:

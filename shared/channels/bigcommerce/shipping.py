@@ -28,8 +28,9 @@ from shared.channels.bigcommerce.resources import (
     BigCommerceShipment,
     BigCommerceShippingAddress,
 )
+from shared.channels.lines import allocate
 from shared.errors import ValidationFailed
-from shared.models.shipping import Shipment, ShippedLine
+from shared.models.shipping import Shipment
 
 SYSTEM = "bigcommerce"
 CENT = Decimal("0.01")
@@ -41,31 +42,6 @@ SHIPPING_PROVIDERS = frozenset({"ups", "fedex", "usps"})  # providers BigCommerc
 NOT_THE_PAYMENT = frozenset({"storecredit", "custom"})
 
 Available = tuple[int, str | None, int]  # an order product's id, its SKU, how many it has left
-
-
-def allocate(wanted: Sequence[ShippedLine], lines: Iterable[Available], what: str) -> list[tuple[int, int]]:
-    """(order product id, quantity) for each SKU, taken from the order's products with that SKU in order.
-
-    Refuses a SKU the order does not have, or more of one than its products have left to ``what``.
-    """
-    lines = list(lines)
-    picked: list[tuple[int, int]] = []
-    for index, line in enumerate(wanted):
-        if not any(sku == line.sku for _, sku, _ in lines):
-            raise ValidationFailed("the order has no line with this sku", system=SYSTEM, field=f"lines.{index}.sku")
-        mine = [(line_id, left) for line_id, sku, left in lines if sku == line.sku and left > 0]
-        if sum(left for _, left in mine) < line.quantity:
-            raise ValidationFailed(
-                f"more than the order has left to {what}", system=SYSTEM, field=f"lines.{index}.quantity"
-            )
-        needed = line.quantity
-        for line_id, left in mine:
-            take = min(left, needed)
-            picked.append((line_id, take))
-            needed -= take
-            if needed == 0:
-                break
-    return picked
 
 
 def as_number(amount: Decimal) -> float:
@@ -89,7 +65,7 @@ def shipment_body(
     shipment: Shipment, products: Sequence[BigCommerceOrderProduct], addresses: Sequence[BigCommerceShippingAddress]
 ) -> dict[str, Any]:
     available = [(p.id, p.sku, p.quantity - p.quantity_shipped) for p in products]
-    items = allocate(shipment.lines, available, "ship")
+    items = allocate(shipment.lines, available, "ship", SYSTEM)
     address_id = _address_for(items, products, addresses)
     carrier = shipment.carrier.casefold()
     numbers = shipment.tracking_numbers
@@ -148,7 +124,7 @@ def product_items(request: RefundRequest, products: Sequence[BigCommerceOrderPro
     reason = refund_reason(request)
     return [
         {"item_type": "PRODUCT", "item_id": product_id, "quantity": quantity, "reason": reason}
-        for product_id, quantity in allocate(request.lines, available, "refund")
+        for product_id, quantity in allocate(request.lines, available, "refund", SYSTEM)
     ]
 
 

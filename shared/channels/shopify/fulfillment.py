@@ -15,44 +15,20 @@ Pure functions: the API client reads the order and sends what these build.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from shared.channels.base import RefundRequest
+from shared.channels.lines import allocate
 from shared.channels.shopify import graphql
 from shared.errors import ValidationFailed
-from shared.models.shipping import Shipment, ShippedLine
+from shared.models.shipping import Shipment
 
 SYSTEM = "shopify"
 FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})
 PAID_KINDS = frozenset({"SALE", "CAPTURE"})
 
 Available = tuple[str, str | None, int]  # an order line's id, its SKU, how many it has left
-
-
-def allocate(wanted: Sequence[ShippedLine], lines: Iterable[Available], what: str) -> list[tuple[str, int]]:
-    """(line id, quantity) for each SKU, taken from the order's lines with that SKU in order.
-
-    Refuses a SKU the order does not have, or more of one than its lines have left to ``what``.
-    """
-    lines = list(lines)
-    picked: list[tuple[str, int]] = []
-    for index, line in enumerate(wanted):
-        mine = [(line_id, left) for line_id, sku, left in lines if sku == line.sku and left > 0]
-        if not any(sku == line.sku for _, sku, _ in lines):
-            raise ValidationFailed("the order has no line with this sku", system=SYSTEM, field=f"lines.{index}.sku")
-        if sum(left for _, left in mine) < line.quantity:
-            raise ValidationFailed(
-                f"more than the order has left to {what}", system=SYSTEM, field=f"lines.{index}.quantity"
-            )
-        needed = line.quantity
-        for line_id, left in mine:
-            take = min(left, needed)
-            picked.append((line_id, take))
-            needed -= take
-            if needed == 0:
-                break
-    return picked
 
 
 # -- fulfillment ----------------------------------------------------------------------------------------------
@@ -79,7 +55,7 @@ def fulfillment_input(order: graphql.OrderFulfillment, shipment: Shipment) -> di
         (line.id, line.line_item.sku, line.remaining_quantity) for fo in open_orders for line in fo.line_items.nodes
     ]
     groups: dict[str, list[dict[str, Any]]] = {}
-    for line_id, quantity in allocate(shipment.lines, available, "ship"):
+    for line_id, quantity in allocate(shipment.lines, available, "ship", SYSTEM):
         groups.setdefault(owner[line_id], []).append({"id": line_id, "quantity": quantity})
     tracking: dict[str, Any] = {"company": shipment.carrier, "numbers": list(shipment.tracking_numbers)}
     if shipment.tracking_url:
@@ -109,7 +85,7 @@ def refund_input(order: graphql.OrderRefunds, request: RefundRequest) -> dict[st
         # The ERP credits in the order's currency; converting here would refund a different amount.
         raise ValidationFailed("refund currency is not the order's", system=SYSTEM, field="amount.currency")
     available = [(line.id, line.sku, line.refundable_quantity) for line in order.line_items.nodes]
-    lines = allocate(request.lines, available, "refund")
+    lines = allocate(request.lines, available, "refund", SYSTEM)
     parent = _paid_transaction(order.transactions)
     note = f"{refund_marker(request.refund_id)} RMA {request.rma_number}"
     if parent is None:
