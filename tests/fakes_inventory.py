@@ -194,18 +194,7 @@ class InMemoryLedger(_Failures):
                     held.status = "released"
                     key = (held.line.sku, held.line.location)
                     given[key] = given.get(key, 0) + held.line.quantity
-            changed = []
-            for key, quantity in given.items():
-                if key in self.rows:
-                    row = self.rows[key]
-                    self.rows[key] = row.model_copy(
-                        update={
-                            "reserved": max(0, row.reserved - quantity),
-                            "version": row.version + 1,
-                            "changed_at": at,
-                        }
-                    )
-                    changed.append(self.rows[key])
+            changed = self._give_back(given, at)
             self._failure("release", committed=True)
             return changed
 
@@ -233,20 +222,21 @@ class InMemoryLedger(_Failures):
                         held.status = "released"
                     else:
                         held.line = held.line.model_copy(update={"quantity": held.line.quantity - taken})
-            changed = []
-            for key, quantity in given.items():
-                if key in self.rows:
-                    row = self.rows[key]
-                    self.rows[key] = row.model_copy(
-                        update={
-                            "reserved": max(0, row.reserved - quantity),
-                            "version": row.version + 1,
-                            "changed_at": at,
-                        }
-                    )
-                    changed.append(self.rows[key])
+            changed = self._give_back(given, at)
             self._failure("release_shipped", committed=True)
             return changed
+
+    def _give_back(self, given: Mapping[tuple[str, str], int], at: datetime) -> list[StockLevel]:
+        """Lower each row's reserved units by what was given back; the rows that changed."""
+        changed = []
+        for key, quantity in given.items():
+            if key in self.rows:
+                row = self.rows[key]
+                self.rows[key] = row.model_copy(
+                    update={"reserved": max(0, row.reserved - quantity), "version": row.version + 1, "changed_at": at}
+                )
+                changed.append(self.rows[key])
+        return changed
 
     def reservations(self, order_key: str) -> list[ReservationLine]:
         with self._lock:

@@ -124,7 +124,7 @@ class AfterSale(Construct):
         max_concurrency: int,
         waits: bool = False,
     ) -> Consumer:
-        made = Consumer(
+        return Consumer(
             self,
             name,
             factory=self._factory,
@@ -139,6 +139,5 @@ class AfterSale(Construct):
             batch_size=1 if waits else 10,
             timeout_seconds=120 if waits else 30,
             waits=waits,
+            publishes=True,
         )
-        self._bus.grant_put_events_to(made.function)
-        return made

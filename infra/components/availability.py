@@ -51,6 +51,7 @@ class Availability(Construct):
             pattern=events.EventPattern(detail_type=["StockReported"]),
             monitoring=monitoring,
             max_concurrency=config.consumer_max_concurrency,
+            publishes=True,
         )
         # Units come back only once a cancellation is carried out (the WMS release withdrawn), not when asked.
         self.apply.also_on("Cancelled", events.EventPattern(source=[ORDERS], detail_type=["OrderCancelled"]))
@@ -59,7 +60,6 @@ class Availability(Construct):
             "Warehouse", events.EventPattern(source=[INTAKE], detail_type=["ShipmentDispatched", "ReturnReceived"])
         )
         inventory.grant(self.apply.function)
-        bus.grant_put_events_to(self.apply.function)
 
         self.syncs: dict[str, Consumer] = {}
         policy_json = config.inventory.model_dump_json()
@@ -88,6 +88,7 @@ class Availability(Construct):
                 batch_size=1000,
                 batching_window_seconds=1,
                 timeout_seconds=SYNC_TIMEOUT_SECONDS,
+                publishes=True,
             )
             # The channel's own orders: it moved its count for them itself, so ours is written again.
             decisions = ["OrderAccepted", "OrderHeld", "OrderRejected"]
@@ -104,7 +105,6 @@ class Availability(Construct):
                 ),
             )
             inventory.grant(sync.function)
-            bus.grant_put_events_to(sync.function)
             connections.grant_read(sync.function, channel)
             events.Rule(
                 self,

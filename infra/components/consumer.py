@@ -36,6 +36,7 @@ class Consumer(Construct):
         batch_size: int = 10,
         batching_window_seconds: int = 1,
         waits: bool = False,
+        publishes: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         timeout = Duration.seconds(timeout_seconds)
@@ -48,6 +49,8 @@ class Consumer(Construct):
             environment={**environment, "DLQ_URL": self.buffer.dlq.queue_url},
         )
         self.buffer.dlq.grant_send_messages(self.function)
+        if publishes:
+            bus.grant_put_events_to(self.function)
         if waits:
             # Work that waits out an outage goes back to its own queue with a delay (shared.waiting).
             self.function.add_environment("BUFFER_URL", self.buffer.queue.queue_url)

@@ -60,7 +60,7 @@ class OrderJourney(Construct):
             batch_size: int = 10,
             timeout_seconds: int = 30,
         ) -> Consumer:
-            made = Consumer(
+            return Consumer(
                 self,
                 name,
                 factory=factory,
@@ -73,9 +73,8 @@ class OrderJourney(Construct):
                 max_concurrency=max_concurrency,
                 batch_size=batch_size,
                 timeout_seconds=timeout_seconds,
+                publishes=True,
             )
-            bus.grant_put_events_to(made.function)
-            return made
 
         fetch = consumer(
             "FetchOrder",

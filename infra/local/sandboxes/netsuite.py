@@ -675,19 +675,37 @@ class NetSuiteSandbox(Sandbox):
         return self._written(request, target_type, record_id)
 
     def _fulfil(self, order: Record, body: Record, *, replace: bool) -> str:
-        if order["orderStatus"]["id"] in CLOSED_ORDER_STATES:
-            raise _cannot_initialize(FULFILLMENT, order)
-        picked = _requested(order, body, available=_unfulfilled, verb="fulfill", every_line=not replace)
-        if not picked:
-            raise _cannot_initialize(FULFILLMENT, order)
+        record_id = self._move_units(
+            FULFILLMENT, SALES_ORDER, order, body, _unfulfilled, "fulfill", "quantityFulfilled", replace
+        )
+        self._touch_order(order)
+        return record_id
+
+    def _move_units(
+        self,
+        target: str,
+        source_type: str,
+        source: Record,
+        body: Record,
+        available: Callable[[Record], float],
+        verb: str,
+        counter: str,
+        replace: bool,
+    ) -> str:
+        """Units leave (a fulfillment) or come back (a receipt) on the source's lines: every open line in full, or
+        only the entries asked with ``replace``; each line's ``counter`` moves by what it took."""
+        if source["orderStatus"]["id"] in CLOSED_ORDER_STATES:
+            raise _cannot_initialize(target, source)
+        moved = _requested(source, body, available=available, verb=verb, every_line=not replace)
+        if not moved:
+            raise _cannot_initialize(target, source)
         lines = [
             {"orderLine": line["line"], "item": line["item"], "quantity": qty, "itemReceive": True}
-            for line, qty, _ in picked
+            for line, qty, _ in moved
         ]
-        record_id = self._insert(FULFILLMENT, self._derived(FULFILLMENT, SALES_ORDER, order, body, lines))
-        for line, qty, _ in picked:
-            line["quantityFulfilled"] += qty
-        self._touch_order(order)
+        record_id = self._insert(target, self._derived(target, source_type, source, body, lines))
+        for line, qty, _ in moved:
+            line[counter] = line.get(counter, 0) + qty
         return record_id
 
     def _bill(self, order: Record, body: Record) -> str:
@@ -716,18 +734,9 @@ class NetSuiteSandbox(Sandbox):
 
     def _receive(self, authorization: Record, body: Record, *, replace: bool) -> str:
         """Units come back on a return authorization: its lines' ``quantityReceived`` and its status move."""
-        if authorization["orderStatus"]["id"] in CLOSED_ORDER_STATES:
-            raise _cannot_initialize(ITEM_RECEIPT, authorization)
-        received = _requested(authorization, body, available=_unreceived, verb="receive", every_line=not replace)
-        if not received:
-            raise _cannot_initialize(ITEM_RECEIPT, authorization)
-        lines = [
-            {"orderLine": line["line"], "item": line["item"], "quantity": qty, "itemReceive": True}
-            for line, qty, _ in received
-        ]
-        record_id = self._insert(ITEM_RECEIPT, self._derived(ITEM_RECEIPT, RETURN_AUTH, authorization, body, lines))
-        for line, qty, _ in received:
-            line["quantityReceived"] = line.get("quantityReceived", 0) + qty
+        record_id = self._move_units(
+            ITEM_RECEIPT, RETURN_AUTH, authorization, body, _unreceived, "receive", "quantityReceived", replace
+        )
         self._touch_return(authorization)
         return record_id
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from infra.local.clock import Clock
 from infra.local.sandboxes.wms import MAX_SNAPSHOT_ITEMS, WmsSandbox
 from shared.channels.base import Delivery, WebhookRequest
 from shared.errors import NotFound
@@ -19,32 +17,6 @@ from shared.wms.webhook import WmsWebhookAdapter
 from tests.integration.sandboxes.support import Inbox
 
 HEADERS = {"Authorization": "Bearer pat_sandbox", "shipbob_channel_id": "4242"}
-
-
-@pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[WmsSandbox, Inbox]]:
-    # One pair per module: stopping a server waits out its poll interval, so tests share them.
-    clock = Clock()
-    wms, receiver = WmsSandbox(clock), Inbox(clock)
-    wms.start()
-    receiver.start()
-    yield wms, receiver
-    wms.stop()
-    receiver.stop()
-
-
-@pytest.fixture
-def wms(servers: tuple[WmsSandbox, Inbox]) -> WmsSandbox:
-    wms, receiver = servers
-    wms.reset()
-    receiver.reset()
-    wms.webhook_targets = [f"{receiver.url}/webhooks/wms"]
-    return wms
-
-
-@pytest.fixture
-def receiver(servers: tuple[WmsSandbox, Inbox], wms: WmsSandbox) -> Inbox:
-    return servers[1]
 
 
 def received(wms: WmsSandbox, receiver: Inbox) -> list[Delivery]:
