@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from infra.assets import ROOT
 from shared.channels.registry import API_PLATFORMS, adapter_for, platforms
 from shared.models.inventory import InventoryPolicy
+from shared.models.operations import Operations
 from shared.models.returns import ReturnPolicy
 from shared.models.rules import OrderRules, RoutingRules, Warehouse
 from shared.models.shipping import ShippingPolicy
@@ -67,6 +68,8 @@ class EnvConfig(BaseModel):
     shipping: ShippingPolicy = Field(default_factory=ShippingPolicy)
     # Return-to-credit: the return window, reason codes and credit per received condition.
     returns: ReturnPolicy = Field(default_factory=ReturnPolicy)
+    # Breakers on outside systems, stuck-order SLAs and the business SLOs the alarms watch.
+    operations: Operations = Field(default_factory=Operations)
 
     @model_validator(mode="after")
     def _check(self) -> EnvConfig:
@@ -92,6 +95,11 @@ class EnvConfig(BaseModel):
     @property
     def prefix(self) -> str:
         return f"crossdock-{self.name}"
+
+    @property
+    def metrics_namespace(self) -> str:
+        """One CloudWatch namespace per environment, so two environments in one account never mix figures."""
+        return f"Crossdock/{self.name}"
 
     @property
     def dedupe_window_seconds(self) -> dict[str, int]:

@@ -18,6 +18,7 @@ from infra.components.idempotency_table import IdempotencyTable
 from infra.components.inventory_table import InventoryTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
+from infra.components.operations_table import OperationsTable
 from infra.components.order_journey import OrderJourney
 from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
@@ -37,6 +38,8 @@ class CrossdockStack(Stack):
         idempotency = IdempotencyTable(self, "Idempotency", config=config)
         secrets = WebhookSecrets(self, "WebhookSecrets", config=config)
         factory = LambdaFactory(self, "Functions", config=config)
+        # Breaker state of the outside systems, and the audit trail of redrives and replays.
+        operations = OperationsTable(self, "Operations", config=config)
 
         # Synchronous behind API Gateway: a failure is a 5xx the platform retries, so it needs no DLQ.
         intake = factory.function(
@@ -125,3 +128,6 @@ class CrossdockStack(Stack):
         CfnOutput(self, "ConnectionSecretPrefix", value=connections.prefix)
         CfnOutput(self, "OrderApiUrl", value=f"{webhooks.api.api_endpoint}/v1/orders")
         CfnOutput(self, "ReturnsApiUrl", value=f"{webhooks.api.api_endpoint}/v1/returns")
+        CfnOutput(self, "OperationsTableName", value=operations.table.table_name)
+        CfnOutput(self, "OrdersTableName", value=orders.table.table_name)
+        CfnOutput(self, "EventArchiveName", value=backbone.archive.archive_name)

@@ -1,8 +1,11 @@
 """Run an SQS batch of bus events through a record handler, the same way in every consumer.
 
-- A retryable error returns the record to the queue (partial batch response); after maxReceiveCount SQS
-  moves it to the DLQ.
+- A retryable error returns the record to the queue (partial batch response). On its last receive
+  (``max_receives``, the queue's maxReceiveCount) we park it in the DLQ ourselves, with its error class, rather
+  than let SQS move it there with no reason.
 - A permanent error goes to the DLQ at once, with its reason, and is not retried.
+- ``CircuitOpen`` (a breaker stopped the call) parks the record in its own queue until the probe is due
+  (``requeue``): no downstream call, no receive counted, nothing burnt into the DLQ.
 - With ``waiting``, a retryable error sends the record back to its queue with a growing delay instead
   (``shared.waiting``): work that must wait out an outage never reaches the DLQ because of it.
 """
@@ -10,8 +13,9 @@
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,13 +23,22 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.errors import CrossdockError
+from shared.errors import CircuitOpen, CrossdockError
 from shared.observability import logger
-from shared.waiting import Waiting
+from shared.waiting import SQS_MAX_DELAY_SECONDS, Requeue, Waiting
 
 
 class DeadLetters(Protocol):
-    def send(self, body: str, error: CrossdockError, *, source_queue: str, correlation_id: str | None) -> None: ...
+    def send(
+        self,
+        body: str,
+        error: CrossdockError,
+        *,
+        source_queue: str,
+        correlation_id: str | None,
+        attempts: int | None = None,
+        function: str | None = None,
+    ) -> None: ...
 
 
 def consume(
@@ -34,13 +47,25 @@ def consume(
     handle: Callable[[str], None],
     dead_letters: DeadLetters,
     waiting: Waiting | None = None,
+    *,
+    requeue: Requeue | None = None,
+    max_receives: int | None = None,
 ) -> PartialItemFailureResponse:
     """``handle`` gets each record's body; raise a ``CrossdockError`` to say how it failed."""
+    parking = requeue or (waiting.requeue if waiting is not None else None)
+    function = getattr(context, "function_name", None)
 
     def record_handler(record: SQSRecord) -> None:
         logger.set_correlation_id(_correlation_id(record.body))
+        receives = int(record.attributes.approximate_receive_count or 1)
         try:
             handle(record.body)
+        except CircuitOpen as error:
+            if parking is None:
+                raise  # back to the queue: this consumer has no queue of its own to park in
+            delay = min(SQS_MAX_DELAY_SECONDS, max(1, math.ceil(error.retry_after_seconds)))
+            parking.later(record.body, delay, _attributes(record))
+            logger.info("record parked: breaker open", message_id=record.message_id, system=error.system, delay=delay)
         except CrossdockError as error:
             logger.warning(
                 "record failed",
@@ -48,27 +73,44 @@ def consume(
                 error_class=error.error_class.value,
                 retryable=error.retryable,
                 reason=error.message,
-                receive_count=record.attributes.approximate_receive_count,
+                receive_count=receives,
             )
             if error.retryable:
                 if waiting is not None and waiting.wait(record.body, _attributes(record), time.time()):
                     logger.info("record waiting for a downstream system", message_id=record.message_id)
                     return
-                raise
-            dead_letter(record.body, record.event_source_arn, error, dead_letters)
+                if max_receives is None or receives < max_receives:
+                    raise
+                logger.warning("record out of retries", message_id=record.message_id, receive_count=receives)
+            dead_letter(record.body, record.event_source_arn, error, dead_letters, attempts=receives, function=function)
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS), context=context
     )
 
 
-def dead_letter(body: str, event_source_arn: str, error: CrossdockError, dead_letters: DeadLetters) -> None:
+def dead_letter(
+    body: str,
+    event_source_arn: str,
+    error: CrossdockError,
+    dead_letters: DeadLetters,
+    *,
+    attempts: int | None = None,
+    function: str | None = None,
+) -> None:
     """Send a record no retry can fix to the DLQ at once, with its reason and correlation id."""
     source_queue = event_source_arn.rsplit(":", 1)[-1]
-    dead_letters.send(body, error, source_queue=source_queue, correlation_id=_correlation_id(body))
+    dead_letters.send(
+        body,
+        error,
+        source_queue=source_queue,
+        correlation_id=_correlation_id(body),
+        attempts=attempts,
+        function=function,
+    )
 
 
-def _attributes(record: SQSRecord) -> dict[str, str]:
+def _attributes(record: SQSRecord) -> Mapping[str, str]:
     return {
         name: value.string_value
         for name, value in record.message_attributes.items()

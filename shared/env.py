@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
+
+from shared.models.operations import BreakerPolicy
 
 EnvT = TypeVar("EnvT", bound=BaseModel)
 
@@ -28,6 +30,19 @@ class ConsumerEnv(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     DLQ_URL: str = Field(min_length=1)
+    # Its own queue: records wait there while a breaker is open (set by infra for every consumer).
+    BUFFER_URL: str | None = Field(default=None, min_length=1)
+    # The queue's maxReceiveCount: on the last receive we park a failing record with its reason ourselves.
+    MAX_RECEIVE_COUNT: int | None = Field(default=None, ge=1)
+
+
+class BreakerEnv(BaseModel):
+    """What a function that calls outside systems needs for their breakers (``shared.breaker``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    OPS_TABLE_NAME: str | None = Field(default=None, min_length=1, description="Breaker state; none: no breaker")
+    BREAKER_POLICY: Json[BreakerPolicy] = Field(default_factory=BreakerPolicy)
 
 
 class PublishingConsumerEnv(ConsumerEnv):

@@ -95,3 +95,19 @@ class DownstreamUnavailable(RetryableError):
 
     error_class = ErrorClass.DOWNSTREAM_UNAVAILABLE
     status_code = 503
+
+
+class CircuitOpen(RetryableError):
+    """A breaker stopped the call: the system has kept failing, so we wait instead of adding to its load.
+
+    ``retry_after_seconds`` is when a probe may try again. Consumers park the record until then, and the API
+    answers 503 with that Retry-After.
+    """
+
+    error_class = ErrorClass.DOWNSTREAM_UNAVAILABLE
+    status_code = 503
+
+    def __init__(self, message: str, *, system: str, retry_after_seconds: float, **details: Any) -> None:
+        super().__init__(message, system=system, **details)
+        self.system = system
+        self.retry_after_seconds = retry_after_seconds

@@ -18,9 +18,9 @@ from functions.apply_inventory.logic import (
     apply_stock_report,
     release_cancelled,
 )
-from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
+from shared.aws.queue_ports import queue_ports
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -56,4 +56,4 @@ def handle(body: str) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))
+    return consume(event, context, handle, **queue_ports(env()))

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.credit_return.env import CreditReturnEnv
 from functions.credit_return.logic import CreditDeps, credit_return
 from shared.aws.connections import SecretsManagerConnections
-from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
+from shared.aws.queue_ports import queue_ports
 from shared.aws.requeue import SqsRequeue
 from shared.connections import Connected
 from shared.consumer import consume
@@ -50,4 +50,4 @@ def handle(body: str) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     settings = env()
     waiting = Waiting(SqsRequeue(settings.BUFFER_URL), settings.WAIT_POLICY)
-    return consume(event, context, handle, SqsDeadLetters(settings.DLQ_URL), waiting)
+    return consume(event, context, handle, waiting=waiting, **queue_ports(settings))

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.fulfil_channel.env import FulfilChannelEnv
 from functions.fulfil_channel.logic import FulfilDeps, fulfil_channel
 from shared.aws.connections import SecretsManagerConnections
-from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.idempotency import dynamodb_persistence
+from shared.aws.queue_ports import queue_ports
 from shared.channels.connected import ConnectedChannels
 from shared.consumer import consume
 from shared.env import load_env
@@ -52,4 +52,4 @@ def handle(body: str) -> None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     once().register(context)
-    return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))
+    return consume(event, context, handle, **queue_ports(env()))

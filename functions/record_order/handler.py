@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.record_order.env import RecordOrderEnv
 from functions.record_order.logic import record_event
-from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.order_store import DynamoOrderStore
+from shared.aws.queue_ports import queue_ports
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -35,4 +35,4 @@ def handle(body: str) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))
+    return consume(event, context, handle, **queue_ports(env()))

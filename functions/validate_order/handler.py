@@ -11,10 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.validate_order.env import ValidateOrderEnv
 from functions.validate_order.logic import ValidateDeps, validate_order
 from shared.aws.connections import SecretsManagerConnections
-from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.aws.order_store import DynamoOrderStore
+from shared.aws.queue_ports import queue_ports
 from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
@@ -53,4 +53,4 @@ def handle(body: str) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return consume(event, context, handle, SqsDeadLetters(env().DLQ_URL))
+    return consume(event, context, handle, **queue_ports(env()))

@@ -138,6 +138,5 @@ class AfterSale(Construct):
             # One record per invocation where the ERP is called: a slow ERP delays one record, not ten.
             batch_size=1 if waits else 10,
             timeout_seconds=120 if waits else 30,
-            waits=waits,
             publishes=True,
         )

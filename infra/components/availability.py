@@ -76,7 +76,6 @@ class Availability(Construct):
                     "CHANNEL": channel,
                     "INVENTORY_POLICY": policy_json,
                     "CONNECTION_PREFIX": connections.prefix,
-                    "POWERTOOLS_METRICS_NAMESPACE": "Crossdock",
                 },
                 bus=bus,
                 pattern=events.EventPattern(detail_type=["InventoryAdjusted"]),

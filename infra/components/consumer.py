@@ -1,7 +1,8 @@
 """An event consumer: rule on the bus → queue (with DLQ and alarms) → function, with partial batch failures.
 
-The function gets ``DLQ_URL`` so that a record no retry can fix goes to the DLQ at once, with its reason, and with
-``waits`` its own ``BUFFER_URL``, to wait out a downstream outage there instead of in the DLQ.
+The function gets ``DLQ_URL`` so that a record no retry can fix goes to the DLQ at once, with its reason, and its
+own ``BUFFER_URL``, to park records there while a breaker is open or a downstream outage lasts, instead of in the
+DLQ.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ class Consumer(Construct):
         timeout_seconds: int = 30,
         batch_size: int = 10,
         batching_window_seconds: int = 1,
-        waits: bool = False,
         publishes: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -46,15 +46,19 @@ class Consumer(Construct):
             package=package,
             description=description,
             timeout=timeout,
-            environment={**environment, "DLQ_URL": self.buffer.dlq.queue_url},
+            environment={
+                **environment,
+                "DLQ_URL": self.buffer.dlq.queue_url,
+                # Records park in their own queue while a breaker is open, and wait out outages there (waits).
+                "BUFFER_URL": self.buffer.queue.queue_url,
+                # On the last receive the consumer parks a failing record in the DLQ itself, with its reason.
+                "MAX_RECEIVE_COUNT": str(self.buffer.max_receive_count),
+            },
         )
         self.buffer.dlq.grant_send_messages(self.function)
+        self.buffer.queue.grant_send_messages(self.function)
         if publishes:
             bus.grant_put_events_to(self.function)
-        if waits:
-            # Work that waits out an outage goes back to its own queue with a delay (shared.waiting).
-            self.function.add_environment("BUFFER_URL", self.buffer.queue.queue_url)
-            self.buffer.queue.grant_send_messages(self.function)
         self._bus = bus
         self.rule = self.also_on("", pattern)
         self.function.add_event_source(

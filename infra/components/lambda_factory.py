@@ -69,6 +69,8 @@ class LambdaFactory(Construct):
                 "POWERTOOLS_SERVICE_NAME": f"crossdock-{package}",
                 "POWERTOOLS_LOG_LEVEL": level,
                 "CROSSDOCK_ENV": self._config.name,
+                # Business metrics (EMF) of every function land in the environment's namespace.
+                "POWERTOOLS_METRICS_NAMESPACE": self._config.metrics_namespace,
                 **environment,
             },
         )

@@ -163,7 +163,6 @@ class OrderJourney(Construct):
             environment={
                 **common,
                 "ORDERS_TABLE_NAME": orders.table.table_name,
-                "POWERTOOLS_METRICS_NAMESPACE": "Crossdock",
             },
         )
         bus.grant_put_events_to(reconcile)

@@ -24,6 +24,7 @@ class QueueWithDlq(Construct):
         fifo: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.max_receive_count = max_receive_count
         self.dlq = sqs.Queue(
             self,
             "Dlq",

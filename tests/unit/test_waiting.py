@@ -30,7 +30,9 @@ class FakeDeadLetters:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, body: str, error: CrossdockError, *, source_queue: str, correlation_id: str | None) -> None:
+    def send(
+        self, body: str, error: CrossdockError, *, source_queue: str, correlation_id: str | None, **_: object
+    ) -> None:
         self.sent.append((body, error.error_class.value))
 
 
