@@ -10,6 +10,7 @@ from typing import Any
 
 from infra.local.report_after_sale import AfterSaleReport, collect_after_sale, render_after_sale
 from infra.local.report_inventory import InventoryReport, collect_inventory, render_inventory
+from infra.local.report_outage import OutageReport, collect_outage, render_outage
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.scenario import Expected
@@ -33,12 +34,19 @@ class Report:
     recovered: int = 0
     inventory: InventoryReport = field(default_factory=InventoryReport)
     after_sale: AfterSaleReport | None = None
+    outage: OutageReport | None = None
+
+    @property
+    def in_dlqs(self) -> int:
+        return sum(self.dlqs.values())
 
     @property
     def ok(self) -> bool:
         stock_ok = not self.inventory.oversold and not self.inventory.above_atp and not self.inventory.off_atp
         after_sale_ok = self.after_sale is None or not self.after_sale.problems
-        return not self.lost and not self.duplicated and not self.misdecided and stock_ok and after_sale_ok
+        outage_ok = self.outage is None or not self.outage.problems
+        orders_ok = not self.lost and not self.duplicated and not self.misdecided
+        return orders_ok and stock_ok and after_sale_ok and outage_ok and not self.in_dlqs
 
 
 def collect(stack: LocalStack, expected: Expected) -> Report:
@@ -83,6 +91,8 @@ def collect(stack: LocalStack, expected: Expected) -> Report:
     report.inventory = collect_inventory(stack, expected.inventory, states, published)
     if expected.after_sale is not None:
         report.after_sale = collect_after_sale(stack, expected.after_sale)
+    if expected.outage is not None:
+        report.outage = collect_outage(stack, expected.outage)
     _check(report, expected, states, sales_orders, releases)
     _check_flash(report, expected)
     return report
@@ -133,9 +143,12 @@ def render(report: Report, stack: LocalStack) -> str:
     lines += render_inventory(report.inventory)
     if report.after_sale is not None:
         lines += render_after_sale(report.after_sale)
+    if report.outage is not None:
+        lines += render_outage(report.outage)
     lines += ["Functions (invocations / errors / cold starts)"]
     lines += [f"  {k:<40}{i:>6} {e:>6} {c:>6}" for k, (i, e, c) in report.functions.items()] + [""]
     lines += ["Invariants", f"  lost: {len(report.lost)}", f"  duplicated: {len(report.duplicated)}"]
+    lines += [f"  messages in a DLQ: {report.in_dlqs}"]
     lines += [f"  misdecided: {len(report.misdecided)}", f"  oversold: {report.inventory.oversold}"]
     lines += [f"  channel above ATP: {len(report.inventory.above_atp)}"]
     lines += [f"  channel not at ATP once quiet: {len(report.inventory.off_atp)}"]
@@ -147,12 +160,15 @@ def render(report: Report, stack: LocalStack) -> str:
         lines += [f"  returns not credited and refunded exactly once: {len(after.not_credited_once)}"]
         lines += [f"  refund not equal to the credit: {len(after.refund_not_credit)}"]
         lines += [f"  bad returns not refused with a reason: {len(after.refused_wrongly)}"]
+    if report.outage is not None:
+        lines += [f"  breaker did not open and close around the ERP outage: {len(report.outage.problems)}"]
     listed = (
         ("lost", report.lost),
         ("duplicated", report.duplicated),
         ("misdecided", report.misdecided),
         ("not at ATP", report.inventory.off_atp),
         ("after sale", report.after_sale.problems if report.after_sale else []),
+        ("ERP outage", report.outage.problems if report.outage else []),
     )
     for label, keys in listed:
         lines += [f"    {label}: {key}" for key in keys[:10]]

@@ -8,8 +8,10 @@ Phases, each flushed shuffled (out of order) and followed by a quiet wait:
 4. reconciliation of every channel with an API, which must find the lost ones;
 5. after the sale: shipments (partial, multi-package, through an ERP outage), invoices, channel fulfillments,
    returns with restock and scrap, credit memos and refunds (``scenario_after_sale``);
-6. a flash sale: more orders than units, from every channel at once;
-7. a burst of 10,000 stock changes over 1,000 SKUs.
+6. an ERP outage of several minutes while orders keep coming: the breaker opens, records park, a probe closes it
+   (``scenario_outage``);
+7. a flash sale: more orders than units, from every channel at once;
+8. a burst of 10,000 stock changes over 1,000 SKUs.
 Hostile and broken requests go in along the way. ``Expected`` holds what the invariants check.
 """
 
@@ -35,6 +37,7 @@ from infra.local.scenario_orders import (
     shopify_order,
     woocommerce_order,
 )
+from infra.local.scenario_outage import OutageExpected, erp_outage
 from infra.local.stack import LocalStack
 from infra.samples import compact, shopify_delivery, standard_webhooks_headers
 
@@ -54,6 +57,7 @@ class Expected:
     sent_directly: list[int] = field(default_factory=list)  # statuses of deliveries made without a sandbox
     inventory: InventoryExpected = field(default_factory=InventoryExpected)
     after_sale: AfterSaleExpected | None = None
+    outage: OutageExpected | None = None
 
 
 def play(
@@ -63,8 +67,10 @@ def play(
     *,
     inventory_phases: bool = True,
     after_sale_phases: bool = True,
+    outage_minutes: float = 0.0,
 ) -> Expected:
-    """``inventory_phases``, ``after_sale_phases``: also those phases (the e2e tests run them on their own)."""
+    """``inventory_phases``, ``after_sale_phases``: also those phases (the e2e tests run them on their own);
+    ``outage_minutes``: how long the ERP is down in the back-pressure phase (0: no such phase)."""
     rng = random.Random(seed)
     expected = Expected(inventory=seed_stock(stack, rng, with_burst_skus=inventory_phases))
     _shopify_creates(stack, orders_per_channel, rng, expected)
@@ -86,6 +92,9 @@ def play(
     stack.wait_until_quiet(timeout=120)
     if after_sale_phases:
         expected.after_sale = ship_and_return(stack, sorted(expected.accepted - expected.cancelled), rng)
+    if outage_minutes > 0:
+        expected.outage = erp_outage(stack, outage_minutes)
+        expected.accepted.update(expected.outage.orders)
     if inventory_phases:
         flash_sale(stack, expected.inventory)
         burst(stack, expected.inventory, rng)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
@@ -11,7 +9,6 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from infra.local.report import Report, collect
-from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
 from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.wms import WmsSandbox
@@ -158,33 +155,3 @@ def test_bad_input_to_each_new_webhook_endpoint_gets_a_4xx(local_stack: LocalSta
         signed = {"content-type": "application/json", **standard_webhooks_headers(garbage, secret, "msg_bad_input")}
     assert httpx.post(url, headers=signed, content=garbage, timeout=30).status_code == 400
     assert httpx.post(url, headers={"content-type": "application/json"}, content=b"{}", timeout=30).status_code == 401
-
-
-def test_an_erp_outage_retries_and_then_dead_letters_after_max_receive_count(local_stack: LocalStack) -> None:
-    netsuite, store = local_stack.sandboxes["netsuite"], local_stack.sandboxes["bigcommerce"]
-    assert isinstance(netsuite, NetSuiteSandbox)
-    assert isinstance(store, BigCommerceSandbox)
-    assert local_stack.template
-    [poller] = [p for p in local_stack.pollers if "ValidateOrder" in p.mapping.function]
-    queue_id = local_stack.template.logical_id_of("AWS::SQS::Queue", poller.mapping.queue_url)
-    redrive = local_stack.template.props(queue_id)["RedrivePolicy"]  # type: ignore[arg-type]
-    dlq_id = local_stack.template.logical_id_of("AWS::SQS::Queue", redrive["deadLetterTargetArn"])
-    dlq_url = local_stack.template.attributes(dlq_id)["QueueUrl"]  # type: ignore[arg-type]
-    sqs = local_stack.client("sqs")
-    httpx.post(f"{netsuite.url}/_sandbox/faults", json={"error_rate": 1.0}, timeout=10)
-    try:
-        from infra.local.scenario_orders import bigcommerce_order
-
-        store.add_order(*bigcommerce_order(7777))
-        store.emit_order_event("store/order/created", 7777)
-        store.flush_webhooks()
-        messages = wait_for(
-            lambda: sqs.receive_message(QueueUrl=dlq_url, VisibilityTimeout=0, AttributeNames=["All"]).get("Messages"),
-            timeout=180,
-        )
-    finally:
-        httpx.post(f"{netsuite.url}/_sandbox/faults", json={}, timeout=10)
-    event = json.loads(messages[0]["Body"])
-    assert event["detail"]["data"]["external_id"] == "7777"
-    assert int(messages[0]["Attributes"]["ApproximateReceiveCount"]) >= redrive["maxReceiveCount"]
-    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=messages[0]["ReceiptHandle"])

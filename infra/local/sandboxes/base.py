@@ -39,6 +39,9 @@ class Faults(BaseModel):
     retry_after_seconds: int = Field(default=1, ge=0)
     outages: list[tuple[float, float]] = Field(default_factory=list, description="(start, end) epoch seconds")
     max_concurrency: int | None = Field(default=None, ge=1)
+    # Writes refused as the system refuses bad data (NetSuite: a field an admin just made mandatory). Ops fix
+    # the cause in the system, then redrive: what the DLQ workbench is for.
+    refuse_writes: bool = False
 
 
 @dataclass
@@ -125,6 +128,10 @@ class Sandbox:
     def fault_response(self, status: int) -> Response:
         """How this platform words an injected error (override for the real shape)."""
         return Response(status, {"error": "sandbox fault", "status": status})
+
+    def refusal_response(self) -> Response:
+        """How this platform refuses a write it finds invalid (override for the real shape)."""
+        return Response(400, {"error": "sandbox refusal: invalid record"})
 
     def connection(self) -> dict[str, Any]:
         """How Crossdock reaches this sandbox: the value of its ``connections/<system>`` secret."""
@@ -255,6 +262,8 @@ class Sandbox:
         now = self.clock.now()
         if any(start <= now < end for start, end in faults.outages):
             return self.fault_response(503)
+        if faults.refuse_writes and request.method in ("POST", "PUT", "PATCH"):
+            return self.refusal_response()
         with self.lock:
             if faults.max_concurrency is not None and self._in_flight >= faults.max_concurrency:
                 return self.concurrency_response()

@@ -337,6 +337,10 @@ class NetSuiteSandbox(Sandbox):
             429, "Concurrent request limit exceeded. Request blocked.", "CONCURRENCY_LIMIT_EXCEEDED"
         ).response
 
+    def refusal_response(self) -> Response:
+        # What NetSuite answers when a form's mandatory field is missing.
+        return ns_error(400, "Please enter value(s) for: Terms", "USER_ERROR").response
+
     def fault_response(self, status: int) -> Response:
         if status == 429:
             return self.concurrency_response()
