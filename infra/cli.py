@@ -1,4 +1,8 @@
-"""``crossdock``: the operator's command line. ``crossdock local up|demo`` runs the local stack."""
+"""``crossdock``: the operator's command line.
+
+``crossdock local up|demo`` runs the local stack; the ops commands (``infra/ops/``) act on a deployed environment
+(``--env``) or on the running local stack (``--local``).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="Crossdock: run, inspect and operate the integration fabric.", no_args_is_help=True)
+from infra.ops import audit, dlq, replay, send, status, trace
+from infra.ops.options import EXIT_CODES
+
+app = typer.Typer(
+    help=f"Crossdock: run, inspect and operate the integration fabric.\n\n{EXIT_CODES}", no_args_is_help=True
+)
 local = typer.Typer(help="The whole topology on this machine: no AWS account, no Docker.", no_args_is_help=True)
 app.add_typer(local, name="local")
+app.add_typer(dlq.app, name="dlq", epilog=EXIT_CODES)
+app.command("replay", epilog=EXIT_CODES)(replay.replay_command)
+app.command("trace", epilog=EXIT_CODES)(trace.trace_command)
+app.command("send", epilog=EXIT_CODES)(send.send_command)
+app.command("status", epilog=EXIT_CODES)(status.status_command)
+app.command("audit", epilog=EXIT_CODES)(audit.audit_command)
 console = Console()
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -36,6 +51,7 @@ def local_up(env: str = typer.Option("dev", help="Which environment's template t
         stack.start()
     try:
         _print_endpoints(stack)
+        console.print(f"\nstate: {stack.state_path}  (crossdock <command> --local reads it)")
         console.print("\n[bold]Running.[/bold] Ctrl-C stops everything.")
         while True:
             time.sleep(1)
@@ -49,6 +65,9 @@ def local_up(env: str = typer.Option("dev", help="Which environment's template t
 def local_demo(
     env: str = typer.Option("dev", help="Which environment's template to run"),
     orders: int = typer.Option(10, min=3, help="How many orders the scenario plays per channel"),
+    erp_outage_minutes: float = typer.Option(
+        3.0, min=0, help="How long the ERP is down in the back-pressure phase (0 skips it)"
+    ),
 ) -> None:
     """Start the local stack, play the scenario, print the report, stop. Exits 1 if anything was lost or doubled."""
     from infra.local.report import collect, render
@@ -61,7 +80,7 @@ def local_demo(
         with console.status("synthesizing and starting the local stack..."):
             stack.start()
         with console.status(f"playing {orders} orders per channel: duplicates, late retries, reordering, loss..."):
-            expected = play(stack, orders)
+            expected = play(stack, orders, outage_minutes=erp_outage_minutes)
             quiet = stack.wait_until_quiet(timeout=120)
         report = collect(stack, expected)
         print(render(report, stack))  # noqa: T201 - the report is the command's output

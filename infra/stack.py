@@ -21,6 +21,7 @@ from infra.components.monitoring import Monitoring
 from infra.components.operations_table import OperationsTable
 from infra.components.order_journey import OrderJourney
 from infra.components.orders_table import OrdersTable
+from infra.components.stuck_orders import StuckOrders
 from infra.components.webhook_api import WebhookApi
 from infra.components.webhook_secrets import WebhookSecrets
 from infra.config import EnvConfig
@@ -34,6 +35,8 @@ class CrossdockStack(Stack):
         Tags.of(self).add("env", config.name)
 
         monitoring = Monitoring(self, "Monitoring", config=config)
+        # First, so the business SLOs head the dashboard.
+        monitoring.business_slos()
         backbone = EventBackbone(self, "Events", config=config)
         idempotency = IdempotencyTable(self, "Idempotency", config=config)
         secrets = WebhookSecrets(self, "WebhookSecrets", config=config)
@@ -93,6 +96,7 @@ class CrossdockStack(Stack):
             monitoring=monitoring,
             api=webhooks,
             inventory=inventory,
+            operations=operations,
         )
         AfterSale(
             self,
@@ -105,6 +109,7 @@ class CrossdockStack(Stack):
             monitoring=monitoring,
             api=webhooks,
             idempotency=idempotency,
+            operations=operations,
         )
         Availability(
             self,
@@ -115,10 +120,12 @@ class CrossdockStack(Stack):
             inventory=inventory,
             connections=connections,
             monitoring=monitoring,
+            operations=operations,
         )
+        StuckOrders(self, "StuckOrders", config=config, factory=factory, orders=orders, monitoring=monitoring)
 
-        for fn in factory.functions:
-            monitoring.watch_function(fn)
+        # Last: a function made after this line fails synth (it would have no alarms).
+        monitoring.watch_functions(factory.functions)
         monitoring.watch_http_api("Webhooks", webhooks.api)
 
         CfnOutput(self, "WebhookBaseUrl", value=f"{webhooks.api.api_endpoint}/v1/webhooks")

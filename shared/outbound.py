@@ -5,6 +5,10 @@ connection errors, 5xx, 429 with its Retry-After) a few times within a small tim
 ``RateLimited`` or ``DownstreamUnavailable`` so the queue retries later. Anything else comes back as the
 response, for the adapter to read in the system's own terms.
 
+With a ``breaker`` (``shared.breaker``), a call to a system that keeps failing is not made at all: it raises
+``CircuitOpen`` at once. Every ``RateLimited`` / ``DownstreamUnavailable`` raised here counts towards opening it,
+and any answer that is not retryable (a 4xx included: the system is up) closes it after a probe.
+
 A request that is not safe to repeat (``idempotent=False``) is never retried after it may have reached the
 system: a timeout then raises ``DownstreamUnavailable`` with ``maybe_committed=True`` and the adapter must look
 before it writes again.
@@ -19,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from shared.breaker import Breaker
 from shared.connections import Connection
 from shared.errors import DownstreamUnavailable, RateLimited
 from shared.observability import logger
@@ -41,8 +46,10 @@ class OutboundClient:
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
         is_retryable: Callable[[httpx.Response], bool] | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.system = system
+        self._breaker = breaker
         self._client = httpx.Client(
             base_url=connection.base_url.rstrip("/"),
             headers=dict(headers or {}),
@@ -58,6 +65,20 @@ class OutboundClient:
         self.calls = 0  # for the figures: channel calls per change, ERP calls per order
 
     def request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
+        if self._breaker is None:
+            return self._request(method, path, idempotent=idempotent, **kwargs)
+        self._breaker.before_call()
+        try:
+            response = self._request(method, path, idempotent=idempotent, **kwargs)
+        except (RateLimited, DownstreamUnavailable) as error:
+            self._breaker.failed(error)
+            raise
+        # A 429 the adapter reads itself (a platform's own quota) says neither "down" nor "up": it waits it out.
+        if response.status_code != 429:
+            self._breaker.succeeded()
+        return response
+
+    def _request(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         last: httpx.Response | None = None
         for attempt in range(1, self._attempts + 1):
             self.calls += 1

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, Json
+from pydantic import ConfigDict, Field, Json
 
+from shared.env import BreakerEnv
 from shared.models.returns import ReturnPolicy
 
 
-class AuthorizeReturnEnv(BaseModel):
+class AuthorizeReturnEnv(BreakerEnv):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     ORDERS_TABLE_NAME: str = Field(min_length=1)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from functions.authorize_return.env import AuthorizeReturnEnv
 from functions.authorize_return.logic import ReturnDeps, authorize_return
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
@@ -33,7 +34,8 @@ def env() -> AuthorizeReturnEnv:
 
 @functools.cache
 def erp() -> Connected[NetSuiteErp]:
-    return Connected(SecretsManagerConnections(env().CONNECTION_PREFIX), "netsuite", NetSuiteErp)
+    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
+    return Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
 
 
 def deps() -> ReturnDeps:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, Json
 
-from shared.env import PublishingConsumerEnv
+from shared.env import BreakerEnv, PublishingConsumerEnv
 from shared.models.rules import RoutingRules
 
 
-class CancelOrderEnv(PublishingConsumerEnv):
+class CancelOrderEnv(PublishingConsumerEnv, BreakerEnv):
     ORDERS_TABLE_NAME: str = Field(min_length=1)
     ROUTING_RULES: Json[RoutingRules]

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cancel_order.env import CancelOrderEnv
 from functions.cancel_order.logic import CancelDeps, cancel_order
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
@@ -32,7 +33,9 @@ def env() -> CancelOrderEnv:
 @functools.cache
 def adapters() -> tuple[Connected[NetSuiteErp], Connected[ShipBobWms]]:
     connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    return Connected(connections, "netsuite", NetSuiteErp), Connected(connections, "wms", ShipBobWms)
+    erp = Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
+    wms = Connected(connections, "wms", lambda c: ShipBobWms(c, breaker=breaker_for("wms", env())))
+    return erp, wms
 
 
 def deps() -> CancelDeps:

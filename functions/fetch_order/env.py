@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shared.env import PublishingConsumerEnv
+from shared.env import BreakerEnv, PublishingConsumerEnv
 
 
-class FetchOrderEnv(PublishingConsumerEnv):
+class FetchOrderEnv(PublishingConsumerEnv, BreakerEnv):
     pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from shared.erp.ports import Erp
 from shared.errors import DownstreamUnavailable, NotFound
@@ -45,3 +46,9 @@ def invoice_shipment(event: ShipmentDispatched, deps: InvoiceDeps) -> OrderInvoi
         erp_invoice_id=record.invoice_id,
     )
     return invoiced
+
+
+def shipment_to_invoice(invoiced: OrderInvoiced) -> timedelta:
+    """From the warehouse's ship time to the ERP invoice (the event is made right after the invoice exists)."""
+    # A WMS clock ahead of ours would make it negative: that is no latency at all.
+    return max(timedelta(0), invoiced.metadata.occurred_at - invoiced.data.shipment.shipped_at)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.env import BreakerEnv
 
-class ReconcileEnv(BaseModel):
+
+class ReconcileEnv(BreakerEnv):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     EVENT_BUS_NAME: str = Field(min_length=1)

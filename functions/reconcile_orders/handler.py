@@ -13,12 +13,13 @@ from pydantic import ValidationError
 
 from functions.reconcile_orders.env import ReconcileEnv, ReconcileRequest
 from functions.reconcile_orders.logic import ReconcileDeps, reconcile_orders
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
 from shared.channels.connected import ConnectedChannels
 from shared.env import load_env
-from shared.errors import NotFound
+from shared.errors import CircuitOpen, NotFound
 from shared.observability import logger
 from shared.validation import as_validation_failed
 
@@ -32,7 +33,7 @@ def env() -> ReconcileEnv:
 
 @functools.cache
 def channels() -> ConnectedChannels:
-    return ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX))
+    return ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env()))
 
 
 @metrics.log_metrics
@@ -48,7 +49,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     deps = ReconcileDeps(
         api=api, states=DynamoOrderStore(env().ORDERS_TABLE_NAME), publisher=EventBridgePublisher(env().EVENT_BUS_NAME)
     )
-    recovered = reconcile_orders(datetime.now(UTC), timedelta(minutes=request.lookback_minutes), deps)
+    try:
+        recovered = reconcile_orders(datetime.now(UTC), timedelta(minutes=request.lookback_minutes), deps)
+    except CircuitOpen as error:
+        # The channel keeps failing: the next scheduled run looks again, over a look-back that covers this one.
+        logger.warning(
+            "reconciliation skipped: breaker open", system=error.system, retry_after=error.retry_after_seconds
+        )
+        return {"channel": request.channel, "recovered": [], "skipped": "breaker_open"}
     metrics.add_dimension(name="channel", value=request.channel)
     metrics.add_metric(name="MissedOrdersRecovered", unit=MetricUnit.Count, value=len(recovered))
     return {"channel": request.channel, "recovered": [r.data.key for r in recovered]}

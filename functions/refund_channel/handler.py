@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.refund_channel.env import RefundChannelEnv
 from functions.refund_channel.logic import RefundDeps, refund_channel
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.idempotency import dynamodb_persistence
@@ -31,7 +32,7 @@ def env() -> RefundChannelEnv:
 @functools.cache
 def deps() -> RefundDeps:
     return RefundDeps(
-        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX)),
+        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env())),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         once=once(),
     )

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.release_fulfillment.env import ReleaseFulfillmentEnv
 from functions.release_fulfillment.logic import ReleaseDeps, release_fulfillment
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
@@ -30,7 +31,8 @@ def env() -> ReleaseFulfillmentEnv:
 
 @functools.cache
 def wms() -> Connected[ShipBobWms]:
-    return Connected(SecretsManagerConnections(env().CONNECTION_PREFIX), "wms", ShipBobWms)
+    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
+    return Connected(connections, "wms", lambda c: ShipBobWms(c, breaker=breaker_for("wms", env())))
 
 
 def deps() -> ReleaseDeps:

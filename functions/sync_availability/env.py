@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, Json, model_validator
 
-from shared.env import PublishingConsumerEnv
+from shared.env import BreakerEnv, PublishingConsumerEnv
 from shared.models.inventory import InventoryPolicy
 
 
-class SyncAvailabilityEnv(PublishingConsumerEnv):
+class SyncAvailabilityEnv(PublishingConsumerEnv, BreakerEnv):
     CHANNEL: str = Field(min_length=1)
     INVENTORY_TABLE_NAME: str = Field(min_length=1)
     INVENTORY_POLICY: Json[InventoryPolicy]

@@ -5,6 +5,7 @@ Its queue also hears the decisions on the channel's own orders: the channel took
 
 Records are parsed one by one (a bad one goes to the DLQ with its reason); the good ones drive one sync run.
 A run that fails returns them to the queue; their SKUs are already marked, so nothing waits on them alone.
+A run the channel's breaker stopped acknowledges them: the marks stay, and the sweep pushes them once it closes.
 A message ``{"sweep": true}`` (the schedule) runs a pass with no new change: held increases, failed writes.
 """
 
@@ -22,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.sync_availability.env import SyncAvailabilityEnv
 from functions.sync_availability.logic import SyncDeps, publication_events, sync_availability
 from shared.aws.availability_state import DynamoAvailabilityState
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
@@ -30,7 +32,7 @@ from shared.channels.inventory import ChannelInventory, inventory_api_for
 from shared.connections import Connected
 from shared.consumer import dead_letter
 from shared.env import load_env
-from shared.errors import CrossdockError
+from shared.errors import CircuitOpen, CrossdockError
 from shared.models.bus import parse_event
 from shared.models.events import (
     EventEnvelope,
@@ -59,7 +61,9 @@ def env() -> SyncAvailabilityEnv:
 def channel_api() -> Connected[ChannelInventory]:
     channel = env().CHANNEL
     return Connected(
-        SecretsManagerConnections(env().CONNECTION_PREFIX), channel, lambda c: inventory_api_for(channel, c)
+        SecretsManagerConnections(env().CONNECTION_PREFIX),
+        channel,
+        lambda c: inventory_api_for(channel, c, breaker_for(channel, env())),
     )
 
 
@@ -103,6 +107,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         result = sync_availability(changes, deps, sweep=sweep, sold=sold)
         deps.publisher.publish(publication_events(settings.CHANNEL, result, context.aws_request_id))
+    except CircuitOpen as error:
+        # The changes are marked dirty before any channel call, and the scheduled sweep pushes the marks:
+        # acknowledging the records loses nothing, and keeps them from burning their receives into the DLQ.
+        logger.info("sync deferred: breaker open", system=error.system, retry_after=error.retry_after_seconds)
+        return {"batchItemFailures": []}
     except CrossdockError as error:
         logger.warning(
             "sync failed", error_class=error.error_class.value, retryable=error.retryable, reason=error.message

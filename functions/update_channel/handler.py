@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.update_channel.env import UpdateChannelEnv
 from functions.update_channel.logic import UpdateChannelDeps, update_channel
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
@@ -30,7 +31,7 @@ def env() -> UpdateChannelEnv:
 @functools.cache
 def deps() -> UpdateChannelDeps:
     return UpdateChannelDeps(
-        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX)),
+        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env())),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         states=DynamoOrderStore(env().ORDERS_TABLE_NAME),
     )

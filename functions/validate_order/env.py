@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field, Json
 
-from shared.env import PublishingConsumerEnv
+from shared.env import BreakerEnv, PublishingConsumerEnv
 from shared.models.rules import OrderRules, RoutingRules
 
 
-class ValidateOrderEnv(PublishingConsumerEnv):
+class ValidateOrderEnv(PublishingConsumerEnv, BreakerEnv):
     ORDERS_TABLE_NAME: str = Field(min_length=1)
     INVENTORY_TABLE_NAME: str = Field(min_length=1)
     ORDER_RULES: Json[OrderRules]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.validate_order.env import ValidateOrderEnv
-from functions.validate_order.logic import ValidateDeps, validate_order
+from functions.validate_order.logic import Decision, ValidateDeps, oversell_prevented, time_to_erp, validate_order
+from shared.aws.breakers import breaker_for
 from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
@@ -19,9 +22,25 @@ from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
 from shared.erp.netsuite import NetSuiteErp
+from shared.metrics import (
+    ORDERS_ACCEPTED,
+    ORDERS_HELD,
+    ORDERS_RECEIVED,
+    ORDERS_REJECTED,
+    OVERSELL_PREVENTED,
+    TIME_TO_ERP,
+)
 from shared.models.bus import parse_event
-from shared.models.events import OrderReceived
+from shared.models.events import OrderAccepted, OrderHeld, OrderReceived, OrderRejected
 from shared.observability import logger
+
+metrics = Metrics()
+# The count each decision adds to.
+DECIDED = {
+    OrderAccepted.detail_type: ORDERS_ACCEPTED,
+    OrderHeld.detail_type: ORDERS_HELD,
+    OrderRejected.detail_type: ORDERS_REJECTED,
+}
 
 
 @functools.cache
@@ -31,7 +50,8 @@ def env() -> ValidateOrderEnv:
 
 @functools.cache
 def erp() -> Connected[NetSuiteErp]:
-    return Connected(SecretsManagerConnections(env().CONNECTION_PREFIX), "netsuite", NetSuiteErp)
+    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
+    return Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
 
 
 def deps() -> ValidateDeps:
@@ -48,9 +68,24 @@ def deps() -> ValidateDeps:
 
 
 def handle(body: str) -> None:
-    validate_order(parse_event(body, OrderReceived), deps())
+    received = parse_event(body, OrderReceived)
+    decision = validate_order(received, deps())
+    if decision is not None:  # None: decided before (a redelivery) or cancelled, nothing to count
+        measure(received, decision)
 
 
+def measure(received: OrderReceived, decision: Decision) -> None:
+    """The business metrics of a decision made this time; ``log_metrics`` flushes them after the batch."""
+    metrics.add_metric(name=ORDERS_RECEIVED, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=DECIDED[decision.detail_type], unit=MetricUnit.Count, value=1)
+    elapsed = time_to_erp(received, decision)
+    if elapsed is not None:
+        metrics.add_metric(name=TIME_TO_ERP, unit=MetricUnit.Milliseconds, value=elapsed.total_seconds() * 1000)
+    if oversell_prevented(decision):
+        metrics.add_metric(name=OVERSELL_PREVENTED, unit=MetricUnit.Count, value=1)
+
+
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return consume(event, context, handle, **queue_ports(env()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from functions.validate_order.checks import check_customer, check_destination, check_lines
@@ -110,6 +110,22 @@ def validate_order(event: OrderReceived, deps: ValidateDeps) -> Decision | None:
     deps.publisher.publish([result])
     logger.info("order decided", decision=decision.detail_type, reasons=[r.code for r in data.reasons])
     return result
+
+
+def time_to_erp(received: OrderReceived, decision: Decision) -> timedelta | None:
+    """From the order's arrival at the intake to its ERP sales order; None unless accepted.
+
+    The accepted decision is made right after the sales order exists, so its time stands for the sales order's.
+    """
+    if not isinstance(decision, OrderAccepted):
+        return None
+    return max(timedelta(0), decision.metadata.occurred_at - received.metadata.occurred_at)
+
+
+def oversell_prevented(decision: Decision) -> bool:
+    """Not accepted because the units were not there: no warehouse had them, or the reservation lost a race."""
+    short = any(reason.code == "insufficient_stock" for reason in decision.data.reasons)
+    return short and not isinstance(decision, OrderAccepted)
 
 
 def _reserve(order: Order, deps: ValidateDeps) -> tuple[list[Allocation], list[Reason], list[EventEnvelope[Any]]]:

@@ -18,6 +18,7 @@ from infra.components.consumer import Consumer
 from infra.components.idempotency_table import IdempotencyTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
+from infra.components.operations_table import OperationsTable
 from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
 from infra.config import EnvConfig
@@ -42,6 +43,7 @@ class AfterSale(Construct):
         monitoring: Monitoring,
         api: WebhookApi,
         idempotency: IdempotencyTable,
+        operations: OperationsTable,
     ) -> None:
         super().__init__(scope, construct_id)
         self._factory, self._bus, self._monitoring = factory, bus, monitoring
@@ -100,6 +102,8 @@ class AfterSale(Construct):
         orders.grant(credit.function)
         idempotency.table.grant_read_write_data(fulfil.function)
         idempotency.table.grant_read_write_data(refund.function)
+        for caller in (invoice, fulfil, credit, refund):
+            operations.use_breakers(caller.function)
 
         self.returns_api = factory.function(
             "AuthorizeReturn",
@@ -111,6 +115,7 @@ class AfterSale(Construct):
         bus.grant_put_events_to(self.returns_api)
         orders.grant(self.returns_api, write=True)
         connections.grant_read(self.returns_api, "netsuite")
+        operations.use_breakers(self.returns_api)
         api.add_iam_route("/v1/returns", self.returns_api, apigwv2.HttpMethod.POST)
 
     def _consumer(

@@ -17,6 +17,7 @@ from infra.components.consumer import Consumer
 from infra.components.inventory_table import InventoryTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
+from infra.components.operations_table import OperationsTable
 from infra.config import EnvConfig
 
 ORDERS = "crossdock.orders"
@@ -36,6 +37,7 @@ class Availability(Construct):
         inventory: InventoryTable,
         connections: Connections,
         monitoring: Monitoring,
+        operations: OperationsTable,
     ) -> None:
         super().__init__(scope, construct_id)
         table = {"INVENTORY_TABLE_NAME": inventory.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name}
@@ -105,6 +107,7 @@ class Availability(Construct):
             )
             inventory.grant(sync.function)
             connections.grant_read(sync.function, channel)
+            operations.use_breakers(sync.function)
             events.Rule(
                 self,
                 f"{name}Sweep",

@@ -17,6 +17,7 @@ from infra.components.consumer import Consumer
 from infra.components.inventory_table import InventoryTable
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
+from infra.components.operations_table import OperationsTable
 from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
 from infra.config import EnvConfig
@@ -39,6 +40,7 @@ class OrderJourney(Construct):
         monitoring: Monitoring,
         api: WebhookApi,
         inventory: InventoryTable,
+        operations: OperationsTable,
     ) -> None:
         super().__init__(scope, construct_id)
         common = {"EVENT_BUS_NAME": bus.event_bus_name, "CONNECTION_PREFIX": connections.prefix}
@@ -133,8 +135,11 @@ class OrderJourney(Construct):
         orders.grant(update.function)
         orders.grant(release.function, write=True)  # the reference → order map
         orders.grant(cancel.function, write=True)
+        # Each calls an outside system: a system that keeps failing is left alone until its breaker's probe.
+        for caller in (fetch, validate, release, update, cancel):
+            operations.use_breakers(caller.function)
 
-        self._reconciliation(config, factory, bus, orders, connections, common)
+        self._reconciliation(config, factory, bus, orders, connections, common, operations)
         self.order_api = factory.function(
             "GetOrder",
             package="get_order",
@@ -152,6 +157,7 @@ class OrderJourney(Construct):
         orders: OrdersTable,
         connections: Connections,
         common: dict[str, str],
+        operations: OperationsTable,
     ) -> None:
         if not config.reconcile:
             return
@@ -168,6 +174,7 @@ class OrderJourney(Construct):
         bus.grant_put_events_to(reconcile)
         orders.grant(reconcile)
         connections.grant_read(reconcile, *config.reconcile)
+        operations.use_breakers(reconcile)
         for platform, schedule in sorted(config.reconcile.items()):
             # Scheduled rules live on the default bus; one per channel, the channel in its constant input.
             events.Rule(

@@ -20,12 +20,20 @@ class OrdersTable(Construct):
             config,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            # Find an order by channel and channel order id, without knowing its store (the order API).
             global_secondary_indexes=[
+                # Find an order by channel and channel order id, without knowing its store (the order API).
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name="by_external_id",
                     partition_key=dynamodb.Attribute(name="channel_external", type=dynamodb.AttributeType.STRING),
-                )
+                ),
+                # Sparse: only orders in a status that can be stuck, oldest first per status (stuck-order check).
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name="by_open_status",
+                    partition_key=dynamodb.Attribute(name="open_status", type=dynamodb.AttributeType.STRING),
+                    sort_key=dynamodb.Attribute(name="status_at", type=dynamodb.AttributeType.STRING),
+                    projection_type=dynamodb.ProjectionType.INCLUDE,
+                    non_key_attributes=["correlation_id"],
+                ),
             ],
         )
 
@@ -37,5 +45,6 @@ class OrdersTable(Construct):
             acknowledge(
                 function.role,
                 f"IAM5[Resource::<{logical_id}.Arn>/index/*]",
-                "CDK grants a table's indexes as <table>/index/*; this is the orders table's own by_external_id index.",
+                "CDK grants a table's indexes as <table>/index/*: the orders table's own by_external_id and "
+                "by_open_status indexes.",
             )

@@ -1,8 +1,8 @@
-"""The reusable buffer: a queue, its DLQ, and alarms on the DLQ and on the age of the oldest message."""
+"""The reusable buffer: a queue and its DLQ, watched for depth and age (the queue), count and age (the DLQ)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -20,7 +20,6 @@ class QueueWithDlq(Construct):
         monitoring: Monitoring,
         consumer_timeout: Duration,
         max_receive_count: int = 5,
-        max_age_alarm_minutes: int = 15,
         fifo: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -43,17 +42,6 @@ class QueueWithDlq(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=max_receive_count),
             fifo=fifo or None,
         )
-        monitoring.alarm(
-            self,
-            "DlqNotEmpty",
-            self.dlq.metric_approximate_number_of_messages_visible(period=Duration.minutes(1)),
-            threshold=1,
-            description=f"{construct_id}: messages failed for good; inspect and redrive",
-        )
-        monitoring.alarm(
-            self,
-            "OldestMessage",
-            self.queue.metric_approximate_age_of_oldest_message(period=Duration.minutes(1)),
-            threshold=max_age_alarm_minutes * 60,
-            description=f"{construct_id}: the consumer is falling behind",
-        )
+        # Named by its place in the stack (e.g. OrderJourney-ValidateOrder-Buffer): every consumer's is "Buffer".
+        stack_path = Stack.of(self).node.path
+        monitoring.watch_queue(self.node.path.removeprefix(f"{stack_path}/").replace("/", "-"), self.queue, self.dlq)

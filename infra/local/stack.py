@@ -29,6 +29,7 @@ from infra.local.router import Router
 from infra.local.sandboxes.base import Sandbox
 from infra.local.sandboxes.registry import start_sandboxes
 from infra.local.template import Template
+from infra.ops.local_state import local_state
 
 LOCAL_DIR = ROOT / ".local"
 
@@ -55,6 +56,12 @@ class LocalStack:
     provisioned: Provisioned | None = None
     template: Template | None = None
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
+    _outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def state_path(self) -> Path:
+        """Where ``crossdock --local`` finds this stack: next to its log folder (``.local/stack.json`` by default)."""
+        return self.log_dir.parent / "stack.json"
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -62,6 +69,7 @@ class LocalStack:
         for old in self.log_dir.glob("*.log"):
             old.unlink(missing_ok=True)  # each run's logs alone, like a fresh log group
         template_json = self.template_json or synth_template(self.env)
+        self._outputs = template_json.get("Outputs", {})
         self.emulators.start()
         self.template = Template.from_dict(template_json, f"Crossdock-{self.env}", "us-east-1")
         self.template.endpoints["sqs"] = self.emulators.moto_url
@@ -74,7 +82,17 @@ class LocalStack:
         self._event_sources()
         self._api()
         self._sandboxes()
+        self.write_state(self.state_path)
         return self
+
+    def write_state(self, path: Path) -> None:
+        """What ``crossdock --local`` needs (``infra.ops.target.local_target``): endpoints, resources, outputs."""
+        assert self.template
+        assert self.provisioned
+        api_url = self.api.url if self.api is not None else None
+        state = local_state(self.env, self.template, self.provisioned, self.emulators, api_url, self._outputs)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2))
 
     def _sandboxes(self) -> None:
         """Start the outside world and point each platform's webhooks at the local API with its local secret."""

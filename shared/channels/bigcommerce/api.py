@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import ValidationError
 
+from shared.breaker import Breaker
 from shared.channels.base import RefundRequest
 from shared.channels.bigcommerce import shipping
 from shared.channels.bigcommerce.mapping import to_order
@@ -88,6 +89,7 @@ class BigCommerceApi:
         connection: Connection,
         *,
         client: OutboundClient | None = None,
+        breaker: Breaker | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_wait_seconds: float = 2.0,
@@ -101,7 +103,7 @@ class BigCommerceApi:
         self._v3 = f"/stores/{self.store_hash}/v3"
         # 429s are ours to read: BigCommerce says when the window resets, not in Retry-After.
         self._client = client or OutboundClient(
-            SYSTEM, connection, is_retryable=lambda r: r.status_code in RETRYABLE_STATUS - {429}
+            SYSTEM, connection, is_retryable=lambda r: r.status_code in RETRYABLE_STATUS - {429}, breaker=breaker
         )
         self._quota = _Quota(sleep, monotonic, max_wait_seconds)
 

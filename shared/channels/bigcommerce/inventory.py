@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from shared.breaker import Breaker
 from shared.channels.calls import check, parse, required
 from shared.channels.inventory import Listing, PushOutcome, StockUpdate, sku_chunks
 from shared.connections import Connection
@@ -74,6 +75,7 @@ class BigCommerceInventory:
         connection: Connection,
         *,
         client: OutboundClient | None = None,
+        breaker: Breaker | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_wait_seconds: float = 2.0,
@@ -88,7 +90,7 @@ class BigCommerceInventory:
             "Accept": "application/json",
         }
         self._v3 = f"/stores/{store_hash}/v3/inventory"
-        self._client = client or OutboundClient(SYSTEM, connection)
+        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
         self._sleep = sleep
         self._monotonic = monotonic
         self._max_wait = max_wait_seconds

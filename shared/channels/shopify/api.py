@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shared.breaker import Breaker
 from shared.channels.base import RefundRequest
 from shared.channels.calls import as_utc, check, numeric_id, parse, required
 from shared.channels.shopify import fulfillment, graphql
@@ -67,7 +68,9 @@ class _RestOrder(BaseModel):
 class ShopifyApi:
     platform = Channel.SHOPIFY.value
 
-    def __init__(self, connection: Connection, *, client: OutboundClient | None = None) -> None:
+    def __init__(
+        self, connection: Connection, *, client: OutboundClient | None = None, breaker: Breaker | None = None
+    ) -> None:
         self.shop = required(connection.settings, "shop_domain", "settings")
         version = connection.settings.get("api_version", DEFAULT_API_VERSION)
         self._headers = {
@@ -76,7 +79,7 @@ class ShopifyApi:
         }
         self._rest = f"/admin/api/{version}"
         self._graphql_path = f"/admin/api/{version}/graphql.json"
-        self._client = client or OutboundClient(SYSTEM, connection)
+        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
 
     # -- the claim check --------------------------------------------------------------------------------------
     def fetch_order(self, external_id: str) -> Order:

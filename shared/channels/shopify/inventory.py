@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from shared.breaker import Breaker
 from shared.channels.calls import check, parse, required
 from shared.channels.inventory import Listing, PushOutcome, StockUpdate, sku_chunks
 from shared.channels.shopify import graphql
@@ -64,6 +65,7 @@ class ShopifyInventory:
         connection: Connection,
         *,
         client: OutboundClient | None = None,
+        breaker: Breaker | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_wait_seconds: float = 10.0,
@@ -79,7 +81,7 @@ class ShopifyInventory:
             "Accept": "application/json",
         }
         self._path = f"/admin/api/{version}/graphql.json"
-        self._client = client or OutboundClient(SYSTEM, connection)
+        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
         self._bucket = _CostBucket(sleep, monotonic, max_wait_seconds)
         self._requested: dict[str, float] = {}  # the cost Shopify last reported for each document
 

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
+from shared.breaker import Breaker
 from shared.channels.base import RefundRequest
 from shared.channels.calls import as_utc, check, numeric_id, parse, required, status_note
 from shared.channels.woocommerce import shipping
@@ -86,7 +87,9 @@ class _Notes(RootModel[list[_Note]]):
 class WooCommerceApi:
     platform = Channel.WOOCOMMERCE.value
 
-    def __init__(self, connection: Connection, *, client: OutboundClient | None = None) -> None:
+    def __init__(
+        self, connection: Connection, *, client: OutboundClient | None = None, breaker: Breaker | None = None
+    ) -> None:
         # The store is the site's host, as the webhook adapter names it from X-WC-Webhook-Source; a setting
         # overrides it where the API is reached under another name (a proxy, the local sandbox).
         store = connection.settings.get("store") or urlsplit(connection.base_url).hostname
@@ -97,7 +100,7 @@ class WooCommerceApi:
             required(connection.credentials, "consumer_key", "credentials"),
             required(connection.credentials, "consumer_secret", "credentials"),
         )
-        self._client = client or OutboundClient(SYSTEM, connection)
+        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
 
     # -- the claim check --------------------------------------------------------------------------------------
     def fetch_order(self, external_id: str) -> Order:

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, RootModel
 
+from shared.breaker import Breaker
 from shared.channels.calls import check, parse, required
 from shared.channels.inventory import Listing, PushOutcome, StockUpdate, sku_chunks
 from shared.connections import Connection
@@ -65,12 +66,14 @@ class WooCommerceInventory:
     platform = "woocommerce"
     max_batch = BATCH_LIMIT
 
-    def __init__(self, connection: Connection, *, client: OutboundClient | None = None) -> None:
+    def __init__(
+        self, connection: Connection, *, client: OutboundClient | None = None, breaker: Breaker | None = None
+    ) -> None:
         self._auth = httpx.BasicAuth(
             required(connection.credentials, "consumer_key", "credentials"),
             required(connection.credentials, "consumer_secret", "credentials"),
         )
-        self._client = client or OutboundClient(SYSTEM, connection)
+        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
 
     def lookup(self, skus: Sequence[str]) -> Mapping[str, Listing | None]:
         found: dict[str, Listing | None] = dict.fromkeys(skus)

@@ -1,0 +1,14 @@
+"""Settings of the stuck-order detector, set by infra from the environment's ``operations.stuck`` config."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, Json
+
+from shared.models.operations import StuckPolicy
+
+
+class DetectStuckEnv(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ORDERS_TABLE_NAME: str = Field(min_length=1)
+    STUCK_POLICY: Json[StuckPolicy]

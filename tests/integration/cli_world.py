@@ -1,0 +1,236 @@
+"""A small Crossdock stack in moto for the ``crossdock`` command tests: two consumers' buffer queues with their
+DLQs, the orders and operations tables, the bus with its archive and rules, and webhook secrets.
+
+Each test module's ``world`` fixture yields from ``moto_world``. The commands get it as their target
+(``infra.ops.options.aws_target`` patched): a deployed-environment ``Target`` whose boto3 clients moto
+intercepts, as in production but in-process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from infra.cli import app
+from infra.ops import options
+from infra.ops.target import Resource, Target
+from shared.models.operations import DeadLetterAttribute as Attr
+
+ENV = "dev"
+BUS = "crossdock-dev"
+ARCHIVE = "crossdock-dev-archive"
+OPS_TABLE = "crossdock-dev-operations"
+ORDERS_TABLE = "crossdock-dev-orders"
+API_URL = "https://api.crossdock.test"
+# One session for every test's target: its loaded service models are reused (moto intercepts its clients too).
+SESSION = boto3.Session(region_name="us-east-1")
+WEBHOOK_SECRETS = {"shopify": "shpss_cli_current", "wms": "whsec_Y2xpLXdtcy1jdXJyZW50LWtleQ"}
+
+
+@dataclass
+class Consumer:
+    label: str  # e.g. RecordOrder
+    queue_url: str
+    queue_arn: str
+    dlq_url: str
+    dlq_arn: str
+
+    @property
+    def queue_name(self) -> str:
+        return self.queue_url.rsplit("/", 1)[-1]
+
+
+@dataclass
+class World:
+    target: Target
+    record_order: Consumer
+    invoice_shipment: Consumer
+    runner: CliRunner
+
+    def run(self, *args: str, input: str | None = None) -> Any:
+        return self.runner.invoke(app, [*args, "--env", ENV], input=input)
+
+    # -- SQS --------------------------------------------------------------------------------------------------
+    def park(self, dlq_url: str, body: str, attributes: dict[str, str] | None = None) -> str:
+        message = self.target.client("sqs").send_message(
+            QueueUrl=dlq_url,
+            MessageBody=body,
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()},
+        )
+        return str(message["MessageId"])
+
+    def drain(self, url: str) -> list[dict[str, Any]]:
+        """Every message now visible in the queue (deleted as read)."""
+        sqs = self.target.client("sqs")
+        messages: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=0
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                messages.append(message)
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def visible(self, url: str) -> int:
+        attributes = self.target.client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    # -- audit ------------------------------------------------------------------------------------------------
+    def audit_items(self) -> list[dict[str, Any]]:
+        items = self.target.client("dynamodb").scan(TableName=OPS_TABLE)["Items"]
+        return [item for item in items if item["pk"]["S"].startswith("AUDIT#")]
+
+
+def ours(error_class: str, *, source_queue: str, retryable: bool = False, **extra: str) -> dict[str, str]:
+    """The attributes ``shared.aws.dead_letters.SqsDeadLetters`` puts on a message it parks."""
+    return {
+        Attr.ERROR_CLASS: error_class,
+        Attr.RETRYABLE: str(retryable).lower(),
+        Attr.ERROR: f"{error_class} failure",
+        Attr.SOURCE_QUEUE: source_queue,
+        Attr.FAILED_AT: "2026-11-30T10:00:00+00:00",
+        **extra,
+    }
+
+
+def event_body(detail_type: str, order_key: str, correlation_id: str) -> str:
+    channel, store, external_id = order_key.split(":")
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "e1",
+            "source": "crossdock.intake",
+            "detail-type": detail_type,
+            "detail": {
+                "metadata": {"event_id": "ev-1", "correlation_id": correlation_id},
+                "data": {"channel": channel, "store": store, "external_id": external_id},
+            },
+        }
+    )
+
+
+def _consumer(label: str, name: str) -> Consumer:
+    sqs = SESSION.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})
+    url = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return Consumer(label, url, arn, dlq_url, dlq_arn)
+
+
+def _tables() -> None:
+    ddb = SESSION.client("dynamodb")
+    keys = {
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    strings = ("pk", "sk")
+    ddb.create_table(
+        TableName=OPS_TABLE, AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in strings], **keys
+    )
+    ddb.create_table(
+        TableName=ORDERS_TABLE,
+        AttributeDefinitions=[
+            {"AttributeName": a, "AttributeType": "S"}
+            for a in (*strings, "channel_external", "open_status", "status_at")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_external_id",
+                "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "by_open_status",
+                "KeySchema": [
+                    {"AttributeName": "open_status", "KeyType": "HASH"},
+                    {"AttributeName": "status_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["correlation_id"]},
+            },
+        ],
+        **keys,
+    )
+
+
+def _events(record_order: Consumer, invoice_shipment: Consumer) -> list[str]:
+    events = SESSION.client("events")
+    bus_arn = events.create_event_bus(Name=BUS)["EventBusArn"]
+    events.create_archive(ArchiveName=ARCHIVE, EventSourceArn=bus_arn, RetentionDays=7)
+    rules = {
+        "crossdock-dev-record-order": ({"detail-type": ["OrderReceived", "OrderUpdated"]}, record_order),
+        "crossdock-dev-invoice-shipment": ({"detail-type": ["ShipmentDispatched"]}, invoice_shipment),
+    }
+    for name, (pattern, consumer) in rules.items():
+        events.put_rule(Name=name, EventBusName=BUS, EventPattern=json.dumps(pattern))
+        events.put_targets(
+            Rule=name,
+            EventBusName=BUS,
+            Targets=[{"Id": "buffer", "Arn": consumer.queue_arn, "DeadLetterConfig": {"Arn": consumer.dlq_arn}}],
+        )
+    # Not the stack's: a replay never sends to it.
+    events.put_rule(Name="someone-elses-rule", EventBusName=BUS, EventPattern=json.dumps({"source": ["x"]}))
+    return list(rules)
+
+
+def _resources(consumers: list[Consumer], rules: list[str]) -> dict[str, Resource]:
+    def resource(logical: str, kind: str, physical: str, path: str) -> Resource:
+        return Resource(logical, kind, physical, f"Crossdock-dev/{path}/Resource")
+
+    found: dict[str, Resource] = {}
+    for c in consumers:
+        found[f"{c.label}BufferQueueA1B2C3D4"] = resource(
+            f"{c.label}BufferQueueA1B2C3D4", "AWS::SQS::Queue", c.queue_url, f"{c.label}/Buffer/Queue"
+        )
+        found[f"{c.label}BufferDlqA1B2C3D4"] = resource(
+            f"{c.label}BufferDlqA1B2C3D4", "AWS::SQS::Queue", c.dlq_url, f"{c.label}/Buffer/Dlq"
+        )
+    for i, name in enumerate(rules):
+        found[f"Rule{i}"] = resource(f"Rule{i}", "AWS::Events::Rule", f"{BUS}|{name}", f"Rule{i}")
+    found["OperationsTable"] = resource("OperationsTable", "AWS::DynamoDB::GlobalTable", OPS_TABLE, "Operations/Table")
+    found["OrdersTable"] = resource("OrdersTable", "AWS::DynamoDB::GlobalTable", ORDERS_TABLE, "Orders/Table")
+    found["Bus"] = resource("Bus", "AWS::Events::EventBus", BUS, "Events/Bus")
+    found["Archive"] = resource("Archive", "AWS::Events::Archive", ARCHIVE, "Events/Bus/Archive")
+    return found
+
+
+def moto_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """Build the world in moto and make it the commands' target; each test module wraps this in a fixture."""
+    monkeypatch.delenv("CROSSDOCK_ENV", raising=False)
+    monkeypatch.setattr(options.console, "width", 220)
+    with mock_aws():
+        record_order = _consumer("RecordOrder", "crossdock-dev-record-order")
+        invoice_shipment = _consumer("AfterSaleInvoiceShipment", "crossdock-dev-invoice-shipment")
+        _tables()
+        rules = _events(record_order, invoice_shipment)
+        secrets = SESSION.client("secretsmanager")
+        for platform, secret in WEBHOOK_SECRETS.items():
+            value = json.dumps({"current": secret, "previous": ""})
+            secrets.create_secret(Name=f"crossdock-dev/webhooks/{platform}", SecretString=value)
+        target = Target(
+            env=ENV,
+            region="us-east-1",
+            resources=_resources([record_order, invoice_shipment], rules),
+            outputs={
+                "OperationsTableName": OPS_TABLE,
+                "OrdersTableName": ORDERS_TABLE,
+                "EventBusName": BUS,
+                "EventArchiveName": ARCHIVE,
+            },
+            api_url=API_URL,
+            session=SESSION,
+        )
+        monkeypatch.setattr(options, "aws_target", lambda env, profile, region: target)
+        yield World(target, record_order, invoice_shipment, CliRunner())
