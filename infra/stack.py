@@ -122,7 +122,15 @@ class CrossdockStack(Stack):
             monitoring=monitoring,
             operations=operations,
         )
-        StuckOrders(self, "StuckOrders", config=config, factory=factory, orders=orders, monitoring=monitoring)
+        StuckOrders(
+            self,
+            "StuckOrders",
+            config=config,
+            factory=factory,
+            orders=orders,
+            operations=operations,
+            monitoring=monitoring,
+        )
 
         # Last: a function made after this line fails synth (it would have no alarms).
         monitoring.watch_functions(factory.functions)

@@ -3,7 +3,8 @@
 After ``failure_threshold`` retryable failures (what ``OutboundClient`` raises once its own retries are spent)
 within ``window_seconds``, the breaker opens for ``cooldown_seconds``: callers get ``CircuitOpen`` at once and
 consumers park their records until then. When the cooldown is over, one caller takes the probe lease and calls;
-its success closes the breaker, its failure reopens it for twice as long (up to ``max_cooldown_seconds``).
+its success closes the breaker, its failure reopens it for twice as long (up to ``max_cooldown_seconds``); a
+throttle the adapter waits out is neither, and the probe goes on while its lease lasts.
 
 Each container trusts the state it last read for ``check_every_seconds`` (an open state until it is due), so a
 busy consumer reads the store a few times a minute, and a closed breaker costs no write on success. The store
@@ -66,8 +67,9 @@ class BreakerStore(Protocol):
     def open(self, system: str, now: float, open_seconds: int, failures: int, error: str) -> bool:
         """Open a closed breaker until ``now + open_seconds``; False if it was open already."""
 
-    def take_probe(self, system: str, now: float, lease_seconds: int) -> bool:
-        """Take the probe lease of an open breaker that is due; False if not due, closed or another holds it."""
+    def take_probe(self, system: str, now: float, lease_seconds: int) -> BreakerState | None:
+        """Take the probe lease of an open breaker that is due: its state with the lease; None if not due,
+        closed or another holds it."""
 
     def reopen(self, system: str, now: float, open_seconds: int, error: str) -> bool:
         """After a failed probe: open again until ``now + open_seconds``; False if it was not open."""
@@ -95,12 +97,15 @@ class Breaker:
         self._state: BreakerState | None = None
         self._trusted_until = -math.inf
         self._probing = False
+        self._lease_until = -math.inf
 
     # -- the call path ----------------------------------------------------------------------------------------
     def before_call(self) -> None:
         """Let the call through, or raise ``CircuitOpen`` with when to come back."""
-        self._probing = False  # a probe that ended with neither answer (a bug, a crash) is not ours any more
         now = self._now()
+        if self._probing and now < self._lease_until:
+            return  # our probe goes on: its last answer was a throttle the adapter waits out, neither up nor down
+        self._probing = False  # a probe whose lease ran out with no answer (a bug, a crash) is not ours any more
         state = self._known(now)
         if not state.is_open:
             return
@@ -108,8 +113,12 @@ class Breaker:
         if wait > 0:
             raise self._circuit_open(wait)
         # Due: one caller across all containers probes; the rest wait for what it finds.
-        if self._guard(lambda: self._store.take_probe(self.system, now, self._policy.probe_lease_seconds), False):
+        leased = self._guard(lambda: self._store.take_probe(self.system, now, self._policy.probe_lease_seconds), None)
+        if leased is not None:
+            # The stored state, not the one this container last read: a failed probe doubles its cooldown.
+            self._remember(leased, now)
             self._probing = True
+            self._lease_until = now + self._policy.probe_lease_seconds
             logger.info("breaker probing", system=self.system)
             return
         state = self._refresh(now)

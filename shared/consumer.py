@@ -1,8 +1,9 @@
 """Run an SQS batch of bus events through a record handler, the same way in every consumer.
 
-- A retryable error returns the record to the queue (partial batch response). On its last receive
-  (``max_receives``, the queue's maxReceiveCount) we park it in the DLQ ourselves, with its error class, rather
-  than let SQS move it there with no reason.
+- A retryable error (or an unexpected exception) returns the record to the queue (partial batch response). On
+  its last receive
+  (``max_receives``, the queue's maxReceiveCount) we park it in the DLQ ourselves, with its error class
+  (``unknown`` for an unexpected exception), rather than let SQS move it there with no reason.
 - A permanent error goes to the DLQ at once, with its reason, and is not retried.
 - ``CircuitOpen`` (a breaker stopped the call) parks the record in its own queue until the probe is due
   (``requeue``): no downstream call, no receive counted, nothing burnt into the DLQ.
@@ -83,6 +84,16 @@ def consume(
                     raise
                 logger.warning("record out of retries", message_id=record.message_id, receive_count=receives)
             dead_letter(record.body, record.event_source_arn, error, dead_letters, attempts=receives, function=function)
+        except Exception as error:
+            # A bug, not a planned failure: retried like a retryable error, and parked with a reason on the last
+            # receive rather than moved by SQS with none. Only the type goes on the message: the text may hold data.
+            logger.exception("record failed unexpectedly", message_id=record.message_id, receive_count=receives)
+            if max_receives is None or receives < max_receives:
+                raise
+            unexpected = CrossdockError(f"unexpected {type(error).__name__}: see the function's logs")
+            dead_letter(
+                record.body, record.event_source_arn, unexpected, dead_letters, attempts=receives, function=function
+            )
 
     return process_partial_response(
         event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS), context=context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,9 +47,12 @@ def error_response(error: CrossdockError) -> dict[str, Any]:
     if detail and error.status_code < 500:
         body["detail"] = detail
     headers = {}
-    retry_after = getattr(error, "retry_after_seconds", None) or error.details.get("retry_after_seconds")
+    retry_after = getattr(error, "retry_after_seconds", None)
+    if retry_after is None:
+        retry_after = error.details.get("retry_after_seconds")
     if retry_after is not None:
-        headers["retry-after"] = str(int(retry_after))
+        # Whole seconds, rounded up: a client told "0" for a wait of 0.4 s would come back too early.
+        headers["retry-after"] = str(max(0, math.ceil(retry_after)))
     return json_response(error.status_code, body, headers)
 
 

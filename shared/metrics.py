@@ -16,8 +16,11 @@ OVERSELL_PREVENTED = "OversellPrevented"  # count: orders held because the units
 SHIPMENT_TO_INVOICE_LATENCY = "ShipmentToInvoiceLatency"  # ms from the WMS ship time to the ERP invoice
 RETURNS_CREDITED = "ReturnsCredited"  # count of credit memos
 INVENTORY_PROPAGATION_LAG = "InventoryPropagationLag"  # ms from a stock change to the channel write; dim channel
+CHANNEL_CALLS_PER_CHANGE = "ChannelCallsPerChange"  # channel calls per stock change in a sync run; dim channel
 MISSED_ORDERS_RECOVERED = "MissedOrdersRecovered"  # count: found by reconciliation, not a webhook; dim channel
 STUCK_ORDERS = "StuckOrders"  # count per status (dimension status), every detector run, 0 included
+# 1 while the system's breaker is open, else 0 (dimension system): every connected system, every detector run.
+OPEN_BREAKERS = "OpenBreakers"
 
 # metric → the package (functions/<package>) that emits it; the service dimension is "crossdock-<package>".
 EMITTED_BY: dict[str, str] = {
@@ -30,6 +33,8 @@ EMITTED_BY: dict[str, str] = {
     SHIPMENT_TO_INVOICE_LATENCY: "invoice_shipment",
     RETURNS_CREDITED: "credit_return",
     INVENTORY_PROPAGATION_LAG: "sync_availability",
+    CHANNEL_CALLS_PER_CHANGE: "sync_availability",
     MISSED_ORDERS_RECOVERED: "reconcile_orders",
     STUCK_ORDERS: "detect_stuck_orders",
+    OPEN_BREAKERS: "detect_stuck_orders",
 }

@@ -7,7 +7,10 @@ response, for the adapter to read in the system's own terms.
 
 With a ``breaker`` (``shared.breaker``), a call to a system that keeps failing is not made at all: it raises
 ``CircuitOpen`` at once. Every ``RateLimited`` / ``DownstreamUnavailable`` raised here counts towards opening it,
-and any answer that is not retryable (a 4xx included: the system is up) closes it after a probe.
+and any answer that is not retryable (a 4xx included: the system is up) closes it after a probe. An answer the
+adapter reads as a throttle itself (``is_throttled``: a 429 it waits out, Shopify's ``THROTTLED`` in a 200) is
+neither: the adapter waits for its budget and calls again, and when it gives up it reports it with
+``throttled``, which counts like a ``RateLimited`` raised here.
 
 A request that is not safe to repeat (``idempotent=False``) is never retried after it may have reached the
 system: a timeout then raises ``DownstreamUnavailable`` with ``maybe_committed=True`` and the adapter must look
@@ -46,6 +49,7 @@ class OutboundClient:
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
         is_retryable: Callable[[httpx.Response], bool] | None = None,
+        is_throttled: Callable[[httpx.Response], bool] | None = None,
         breaker: Breaker | None = None,
     ) -> None:
         self.system = system
@@ -62,6 +66,7 @@ class OutboundClient:
         self._max_delay = max_delay
         self._sleep = sleep
         self._is_retryable = is_retryable or (lambda response: response.status_code in RETRYABLE_STATUS)
+        self._is_throttled = is_throttled or (lambda response: response.status_code == 429)
         self.calls = 0  # for the figures: channel calls per change, ERP calls per order
 
     def request(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
@@ -73,10 +78,18 @@ class OutboundClient:
         except (RateLimited, DownstreamUnavailable) as error:
             self._breaker.failed(error)
             raise
-        # A 429 the adapter reads itself (a platform's own quota) says neither "down" nor "up": it waits it out.
-        if response.status_code != 429:
+        # A throttle the adapter reads itself (a platform's own quota) says neither "down" nor "up": it waits it
+        # out, and a probe goes on until an answer or ``throttled``.
+        if not self._is_throttled(response):
             self._breaker.succeeded()
         return response
+
+    def throttled(self, error: RateLimited) -> RateLimited:
+        """The adapter gives up on a throttle it read itself: count it as the client's own ``RateLimited`` is
+        counted (a channel that throttles hard opens its breaker too). Returns the error, for the adapter to raise."""
+        if self._breaker is not None:
+            self._breaker.failed(error)
+        return error
 
     def _request(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         last: httpx.Response | None = None

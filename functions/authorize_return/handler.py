@@ -11,10 +11,9 @@ from pydantic import ValidationError
 
 from functions.authorize_return.env import AuthorizeReturnEnv
 from functions.authorize_return.logic import ReturnDeps, authorize_return
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
+from shared.aws.systems import connected_erp
 from shared.connections import Connected
 from shared.env import load_env
 from shared.erp.netsuite import NetSuiteErp
@@ -34,8 +33,7 @@ def env() -> AuthorizeReturnEnv:
 
 @functools.cache
 def erp() -> Connected[NetSuiteErp]:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    return Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
+    return connected_erp(env())
 
 
 def deps() -> ReturnDeps:

@@ -10,11 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.cancel_order.env import CancelOrderEnv
 from functions.cancel_order.logic import CancelDeps, cancel_order
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
 from shared.aws.queue_ports import queue_ports
+from shared.aws.systems import connected_erp, connected_wms
 from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
@@ -32,10 +31,7 @@ def env() -> CancelOrderEnv:
 
 @functools.cache
 def adapters() -> tuple[Connected[NetSuiteErp], Connected[ShipBobWms]]:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    erp = Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
-    wms = Connected(connections, "wms", lambda c: ShipBobWms(c, breaker=breaker_for("wms", env())))
-    return erp, wms
+    return connected_erp(env()), connected_wms(env())
 
 
 def deps() -> CancelDeps:

@@ -12,12 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.credit_return.env import CreditReturnEnv
 from functions.credit_return.logic import CreditDeps, credit_return
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
 from shared.aws.queue_ports import queue_ports
 from shared.aws.requeue import SqsRequeue
+from shared.aws.systems import connected_erp
 from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
@@ -38,8 +37,7 @@ def env() -> CreditReturnEnv:
 
 @functools.cache
 def erp() -> Connected[NetSuiteErp]:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    return Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
+    return connected_erp(env())
 
 
 def handle(body: str) -> None:

@@ -1,4 +1,5 @@
-"""Scheduled: count the orders stuck past their SLA per status (metric ``StuckOrders``) and name them in a log."""
+"""Scheduled: count the orders stuck past their SLA per status (metric ``StuckOrders``) and name them in a log;
+flag each connected system whose breaker is open (metric ``OpenBreakers``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.detect_stuck_orders.env import DetectStuckEnv
-from functions.detect_stuck_orders.logic import detect_stuck_orders
+from functions.detect_stuck_orders.logic import detect_stuck_orders, open_breakers
+from shared.aws.breaker_store import DynamoBreakerStore
 from shared.aws.order_store import DynamoOrderStore
 from shared.env import load_env
-from shared.metrics import STUCK_ORDERS
+from shared.metrics import OPEN_BREAKERS, STUCK_ORDERS
 from shared.observability import logger
 
 
@@ -29,7 +31,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         DynamoOrderStore(settings.ORDERS_TABLE_NAME), settings.STUCK_POLICY, datetime.now(UTC)
     )
     for status, count in detection.per_status.items():
-        # A dimension holds for a whole EMF document, so each status is its own (service is added to each).
-        with single_metric(name=STUCK_ORDERS, unit=MetricUnit.Count, value=count) as metric:
-            metric.add_dimension(name="status", value=status)
-    return {"stuck": len(detection.stuck), "per_status": detection.per_status}
+        emit(STUCK_ORDERS, count, status=status)
+    breakers = open_breakers(DynamoBreakerStore(settings.OPS_TABLE_NAME), settings.CONNECTED_SYSTEMS)
+    for system, is_open in breakers.items():
+        emit(OPEN_BREAKERS, int(is_open), system=system)
+    return {
+        "stuck": len(detection.stuck),
+        "per_status": detection.per_status,
+        "open_breakers": [system for system, is_open in breakers.items() if is_open],
+    }
+
+
+def emit(name: str, value: int, **dimensions: str) -> None:
+    # A dimension holds for a whole EMF document, so each value is its own (service is added to each).
+    with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
+        for key, dimension in dimensions.items():
+            metric.add_dimension(name=key, value=dimension)

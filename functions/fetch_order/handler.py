@@ -10,11 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.fetch_order.env import FetchOrderEnv
 from functions.fetch_order.logic import FetchDeps, fetch_order
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.queue_ports import queue_ports
-from shared.channels.connected import ConnectedChannels
+from shared.aws.systems import connected_channels
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -30,7 +28,7 @@ def env() -> FetchOrderEnv:
 @functools.cache
 def deps() -> FetchDeps:
     return FetchDeps(
-        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env())),
+        api_for=connected_channels(env()),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
     )
 

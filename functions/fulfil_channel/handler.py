@@ -10,12 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.fulfil_channel.env import FulfilChannelEnv
 from functions.fulfil_channel.logic import FulfilDeps, fulfil_channel
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.idempotency import dynamodb_persistence
 from shared.aws.queue_ports import queue_ports
-from shared.channels.connected import ConnectedChannels
+from shared.aws.systems import connected_channels
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -32,7 +30,7 @@ def env() -> FulfilChannelEnv:
 @functools.cache
 def deps() -> FulfilDeps:
     return FulfilDeps(
-        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env())),
+        api_for=connected_channels(env()),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         invoice_before_fulfil=env().INVOICE_BEFORE_FULFIL,
         once=once(),

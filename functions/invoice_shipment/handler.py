@@ -12,11 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.invoice_shipment.env import InvoiceShipmentEnv
 from functions.invoice_shipment.logic import InvoiceDeps, invoice_shipment, shipment_to_invoice
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.queue_ports import queue_ports
 from shared.aws.requeue import SqsRequeue
+from shared.aws.systems import connected_erp
 from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
@@ -37,8 +36,7 @@ def env() -> InvoiceShipmentEnv:
 
 @functools.cache
 def erp() -> Connected[NetSuiteErp]:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    return Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
+    return connected_erp(env())
 
 
 def handle(body: str) -> None:

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 
 from functions.reconcile_orders.env import ReconcileEnv, ReconcileRequest
 from functions.reconcile_orders.logic import ReconcileDeps, reconcile_orders
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
+from shared.aws.systems import connected_channels
 from shared.channels.connected import ConnectedChannels
 from shared.env import load_env
 from shared.errors import CircuitOpen, NotFound
+from shared.metrics import MISSED_ORDERS_RECOVERED
 from shared.observability import logger
 from shared.validation import as_validation_failed
 
@@ -33,7 +33,7 @@ def env() -> ReconcileEnv:
 
 @functools.cache
 def channels() -> ConnectedChannels:
-    return ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env()))
+    return connected_channels(env())
 
 
 @metrics.log_metrics
@@ -58,5 +58,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         return {"channel": request.channel, "recovered": [], "skipped": "breaker_open"}
     metrics.add_dimension(name="channel", value=request.channel)
-    metrics.add_metric(name="MissedOrdersRecovered", unit=MetricUnit.Count, value=len(recovered))
+    metrics.add_metric(name=MISSED_ORDERS_RECOVERED, unit=MetricUnit.Count, value=len(recovered))
     return {"channel": request.channel, "recovered": [r.data.key for r in recovered]}

@@ -10,12 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.refund_channel.env import RefundChannelEnv
 from functions.refund_channel.logic import RefundDeps, refund_channel
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.idempotency import dynamodb_persistence
 from shared.aws.queue_ports import queue_ports
-from shared.channels.connected import ConnectedChannels
+from shared.aws.systems import connected_channels
 from shared.consumer import consume
 from shared.env import load_env
 from shared.models.bus import parse_event
@@ -32,7 +30,7 @@ def env() -> RefundChannelEnv:
 @functools.cache
 def deps() -> RefundDeps:
     return RefundDeps(
-        api_for=ConnectedChannels(SecretsManagerConnections(env().CONNECTION_PREFIX), lambda p: breaker_for(p, env())),
+        api_for=connected_channels(env()),
         publisher=EventBridgePublisher(env().EVENT_BUS_NAME),
         once=once(),
     )

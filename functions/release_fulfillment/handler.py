@@ -10,11 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.release_fulfillment.env import ReleaseFulfillmentEnv
 from functions.release_fulfillment.logic import ReleaseDeps, release_fulfillment
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.order_store import DynamoOrderStore
 from shared.aws.queue_ports import queue_ports
+from shared.aws.systems import connected_wms
 from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
@@ -31,8 +30,7 @@ def env() -> ReleaseFulfillmentEnv:
 
 @functools.cache
 def wms() -> Connected[ShipBobWms]:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    return Connected(connections, "wms", lambda c: ShipBobWms(c, breaker=breaker_for("wms", env())))
+    return connected_wms(env())
 
 
 def deps() -> ReleaseDeps:

@@ -23,16 +23,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.sync_availability.env import SyncAvailabilityEnv
 from functions.sync_availability.logic import SyncDeps, publication_events, sync_availability
 from shared.aws.availability_state import DynamoAvailabilityState
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.dead_letters import SqsDeadLetters
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
-from shared.channels.inventory import ChannelInventory, inventory_api_for
+from shared.aws.systems import connected_inventory
+from shared.channels.inventory import ChannelInventory
 from shared.connections import Connected
 from shared.consumer import dead_letter
 from shared.env import load_env
 from shared.errors import CircuitOpen, CrossdockError
+from shared.metrics import CHANNEL_CALLS_PER_CHANGE, INVENTORY_PROPAGATION_LAG
 from shared.models.bus import parse_event
 from shared.models.events import (
     EventEnvelope,
@@ -59,12 +59,7 @@ def env() -> SyncAvailabilityEnv:
 
 @functools.cache
 def channel_api() -> Connected[ChannelInventory]:
-    channel = env().CHANNEL
-    return Connected(
-        SecretsManagerConnections(env().CONNECTION_PREFIX),
-        channel,
-        lambda c: inventory_api_for(channel, c, breaker_for(channel, env())),
-    )
+    return connected_inventory(env(), env().CHANNEL)
 
 
 @metrics.log_metrics
@@ -120,9 +115,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.info("availability synced", pushed=len(result.published), deferred=len(result.deferred), calls=result.calls)
     metrics.add_dimension(name="channel", value=settings.CHANNEL)
     if result.changes:
-        metrics.add_metric(name="ChannelCallsPerChange", unit=MetricUnit.Count, value=result.calls / result.changes)
+        metrics.add_metric(name=CHANNEL_CALLS_PER_CHANGE, unit=MetricUnit.Count, value=result.calls / result.changes)
     for lag in result.lags_ms:
-        metrics.add_metric(name="InventoryPropagationLag", unit=MetricUnit.Milliseconds, value=lag)
+        metrics.add_metric(name=INVENTORY_PROPAGATION_LAG, unit=MetricUnit.Milliseconds, value=lag)
     return {"batchItemFailures": []}
 
 

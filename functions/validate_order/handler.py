@@ -12,12 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.validate_order.env import ValidateOrderEnv
 from functions.validate_order.logic import Decision, ValidateDeps, oversell_prevented, time_to_erp, validate_order
-from shared.aws.breakers import breaker_for
-from shared.aws.connections import SecretsManagerConnections
 from shared.aws.event_bus import EventBridgePublisher
 from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.aws.order_store import DynamoOrderStore
 from shared.aws.queue_ports import queue_ports
+from shared.aws.systems import connected_erp
 from shared.connections import Connected
 from shared.consumer import consume
 from shared.env import load_env
@@ -50,8 +49,7 @@ def env() -> ValidateOrderEnv:
 
 @functools.cache
 def erp() -> Connected[NetSuiteErp]:
-    connections = SecretsManagerConnections(env().CONNECTION_PREFIX)
-    return Connected(connections, "netsuite", lambda c: NetSuiteErp(c, breaker=breaker_for("netsuite", env())))
+    return connected_erp(env())
 
 
 def deps() -> ValidateDeps:

@@ -1,8 +1,9 @@
 """The environment's alarm topic, its dashboard, and the alarms on every function, queue, DLQ and the API.
 
 Built on cdk-monitoring-constructs (docs/decisions.md): one ``MonitoringFacade`` per environment draws one
-dashboard (``crossdock-<env>``) and names every alarm ``crossdock-<env>-...``. Every alarm notifies the
-environment's topic on ALARM and on OK, and a missing datapoint means all is quiet.
+dashboard (``crossdock-<env>``) and names every alarm ``crossdock-<env>-...`` (``alarm`` names its own alarms the
+same way). Every alarm notifies the environment's topic on ALARM and on OK, and a missing datapoint means all is
+quiet.
 """
 
 from __future__ import annotations
@@ -60,15 +61,24 @@ class Monitoring(Construct):
         self._watched: set[str] = set()
 
     def alarm(
-        self, scope: Construct, construct_id: str, metric: cloudwatch.Metric, *, threshold: float, description: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        metric: cloudwatch.Metric,
+        *,
+        threshold: float,
+        description: str,
+        evaluation_periods: int = 1,
     ) -> cloudwatch.Alarm:
-        """Alarm in ``scope`` when ``metric`` reaches ``threshold``; it also gets a tile on the dashboard."""
+        """Alarm in ``scope`` (named ``crossdock-<env>-<construct_id>``) when ``metric`` reaches ``threshold`` in
+        ``evaluation_periods`` periods in a row; it also gets a tile on the dashboard."""
         alarm = cloudwatch.Alarm(
             scope,
             construct_id,
+            alarm_name=f"{self.config.prefix}-{construct_id}",
             metric=metric,
             threshold=threshold,
-            evaluation_periods=1,
+            evaluation_periods=evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=QUIET,
             alarm_description=description,

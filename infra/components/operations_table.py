@@ -32,3 +32,8 @@ class OperationsTable(Construct):
         function.add_environment("OPS_TABLE_NAME", self.table.table_name)
         function.add_environment("BREAKER_POLICY", self._config.operations.breaker.model_dump_json())
         self.table.grant_read_write_data(function)
+
+    def read_breakers(self, function: lambda_.Function) -> None:
+        """A function that only looks at the breakers (the detector): the table's name and read access."""
+        function.add_environment("OPS_TABLE_NAME", self.table.table_name)
+        self.table.grant_read_data(function)

@@ -1,7 +1,8 @@
 """The business section of the dashboard: the metrics of ``shared.metrics``, with alarms on the SLOs.
 
 Each metric is named exactly as its emitter writes it (namespace ``Crossdock/<env>``, ``service`` dimension of the
-emitting function, ``channel`` or ``status`` where noted): CloudWatch matches the full dimension set or nothing.
+emitting function, ``channel``, ``status`` or ``system`` where noted): CloudWatch matches the full dimension set or
+nothing.
 The SLO alarms are p95 over 15 minutes against ``config.operations.slo``; a quiet period is not a breach.
 """
 
@@ -76,6 +77,10 @@ def business_slos(facade: MonitoringFacade, config: EnvConfig) -> None:
             )
             for channel in channels
         ],
+        "Channel calls per stock change": [
+            metrics.of(m.CHANNEL_CALLS_PER_CHANGE, "Average", COUNT_PERIOD, channel, channel=channel)
+            for channel in channels
+        ],
         "Returns credited, orders recovered by reconciliation": [
             metrics.count(m.RETURNS_CREDITED),
             *(metrics.count(m.MISSED_ORDERS_RECOVERED, f"recovered ({c})", channel=c) for c in reconciled),
@@ -83,6 +88,10 @@ def business_slos(facade: MonitoringFacade, config: EnvConfig) -> None:
         "Stuck orders per status": [
             metrics.of(m.STUCK_ORDERS, "Maximum", COUNT_PERIOD, status, status=status)
             for status in sorted(config.operations.stuck.after_minutes)
+        ],
+        "Open breakers (1: calls stopped)": [
+            metrics.of(m.OPEN_BREAKERS, "Maximum", COUNT_PERIOD, system, system=system)
+            for system in config.connected_systems
         ],
     }
     facade.monitor_custom(

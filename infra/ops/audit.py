@@ -2,6 +2,9 @@
 
 Items: ``pk = AUDIT#<yyyy-mm>`` (a month per partition, so "recent" is one or two queries), ``sk = <iso time>#<id>``
 (newest last), ``record`` = the ``AuditRecord`` as JSON, ``expires_at`` = a year later (the table's TTL).
+
+An action is written as "started" before it acts and overwritten with its outcome after: a trail that cannot be
+written stops the action, and one that dies midway still says it began.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from infra.ops.options import (
     handled,
     open_target,
 )
-from infra.ops.target import DEFAULT_LOCAL_STATE, Target
+from infra.ops.target import DEFAULT_LOCAL_STATE, TABLE_TYPES, Target
 from shared.models.operations import AuditRecord
 
 KEEP = timedelta(days=365)
-TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
+AuditKey = tuple[str, str]  # the item's pk and sk
 
 
 def operations_table(target: Target) -> str:
@@ -44,17 +47,20 @@ def result_of(*, dry_run: bool, matched: int, succeeded: int) -> Literal["ok", "
     return "partial" if succeeded else "failed"
 
 
-def write(target: Target, record: AuditRecord) -> None:
+def write(target: Target, record: AuditRecord, key: AuditKey | None = None) -> AuditKey:
+    """Write ``record`` as a new item, or over the item ``key`` (what an earlier write returned)."""
     at = record.at.astimezone(UTC)
+    pk, sk = key or (f"AUDIT#{at:%Y-%m}", f"{at.isoformat()}#{uuid.uuid4()}")
     target.client("dynamodb").put_item(
         TableName=operations_table(target),
         Item={
-            "pk": {"S": f"AUDIT#{at:%Y-%m}"},
-            "sk": {"S": f"{at.isoformat()}#{uuid.uuid4()}"},
+            "pk": {"S": pk},
+            "sk": {"S": sk},
             "record": {"S": record.model_dump_json()},
             "expires_at": {"N": str(int((at + KEEP).timestamp()))},
         },
     )
+    return pk, sk
 
 
 def recent(target: Target, limit: int, now: datetime) -> list[AuditRecord]:
@@ -102,6 +108,7 @@ def audit_command(
         table.add_column(column, overflow="fold")
     for r in records:
         selection = " ".join(f"{k}={v}" for k, v in r.selection.items()) or "-"
+        moved = str(r.succeeded) + (f" ({r.not_deleted} not deleted)" if r.not_deleted else "")
         add_row(
             table,
             r.at.isoformat(timespec="seconds"),
@@ -110,9 +117,9 @@ def audit_command(
             r.target,
             selection,
             str(r.matched),
-            str(r.succeeded),
+            moved,
             str(r.failed),
             r.result,
-            style="red" if r.result in ("failed", "partial") else None,
+            style={"failed": "red", "partial": "red", "started": "yellow"}.get(r.result),
         )
     console.print(table)

@@ -1,15 +1,18 @@
 """``crossdock dlq list|show|redrive``: see what is in the DLQs, why, and put it back where it failed.
 
 list and show only look: they receive the messages for a moment and give them straight back, never deleting.
+Each look is a receive, though, and SQS leaves a message received 3+ times out of ApproximateAgeOfOldestMessage
+(the DLQ-age alarm's metric): hence ``status`` counts from the queue attributes and never looks.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra.ops import audit
+from infra.ops.audit import AuditKey
 from infra.ops.dead_letters import DeadLetter, wanted
 from infra.ops.options import (
     EXIT_CODES,
@@ -45,6 +49,13 @@ from shared.models.operations import AuditRecord
 PEEK_LIMIT = 1000
 LOOK_SECONDS = 30  # how long list/show hold a message (they give it back at once anyway)
 HOLD_SECONDS = 600  # how long redrive holds what it will move: the confirmation prompt waits within this
+MOVE_SECONDS = 120  # of the hold, kept for the moves themselves: a later confirmation comes too late
+# One sentence for list's and show's help: why looking is not free.
+LOOKING = (
+    "Looking receives each message, and SQS leaves a message received 3 or more times out of the DLQ's "
+    "oldest-message age, so a few looks can quiet the DLQ-age alarm; status counts without looking."
+)
+clock = time.monotonic  # the hold's clock (tests move it)
 
 QueueOption = Annotated[str | None, typer.Option("--queue", help="Only DLQs whose name contains this (any case).")]
 ClassOption = Annotated[ErrorClass | None, typer.Option("--error-class", help="Only messages of this error class.")]
@@ -110,7 +121,12 @@ def dlq_table(rows: list[DlqSummary], now: datetime) -> Table:
 app = typer.Typer(help="Dead-letter queues: what is there, why, and putting it back.", no_args_is_help=True)
 
 
-@app.command("list", epilog=EXIT_CODES)
+@app.command(
+    "list",
+    epilog=EXIT_CODES,
+    help="One row per DLQ: how many messages, the oldest one's age, and why they failed (by error class)."
+    f"\n\n{LOOKING}",
+)
 def list_command(
     queue: QueueOption = None,
     error_class: ClassOption = None,
@@ -120,7 +136,6 @@ def list_command(
     local: LocalOption = False,
     state: StateOption = DEFAULT_LOCAL_STATE,
 ) -> None:
-    """One row per DLQ: how many messages, the oldest one's age, and why they failed (by error class)."""
     with handled(local):
         target = open_target(env, profile, region, local, state)
         topo = topology(target)
@@ -128,7 +143,11 @@ def list_command(
     console.print(dlq_table(rows, datetime.now(UTC)))
 
 
-@app.command("show", epilog=EXIT_CODES)
+@app.command(
+    "show",
+    epilog=EXIT_CODES,
+    help=f"Each message: its reason (class, retryable, last error), where it failed and what it carries.\n\n{LOOKING}",
+)
 def show_command(
     queue: QueueOption = None,
     error_class: ClassOption = None,
@@ -140,7 +159,6 @@ def show_command(
     local: LocalOption = False,
     state: StateOption = DEFAULT_LOCAL_STATE,
 ) -> None:
-    """Each message: its reason (class, retryable, last error), where it failed and what it carries."""
     letters: list[DeadLetter] = []
     with handled(local):
         target = open_target(env, profile, region, local, state)
@@ -208,7 +226,9 @@ def redrive_command(
 
     Each copy goes without its dead-letter reason and waiting clock, marked crossdock-redriven-at. The copy is
     sent before the original is deleted: a crash in between can deliver it twice, which the consumers'
-    idempotency absorbs; the other order could lose it. Every run, dry runs too, writes an audit record.
+    idempotency absorbs; the other order could lose it. A copy sent whose original could not be deleted counts as
+    moved (with a warning): the original shows again, and redriving it again is harmless. Every run, dry runs
+    too, writes an audit record, before anything moves.
     """
     selection = {
         k: str(v)
@@ -220,7 +240,6 @@ def redrive_command(
         }.items()
         if v is not None
     }
-    failed: list[tuple[Move, str]] = []
     with handled(local):
         target = open_target(env, profile, region, local, state)
         # Who, and where the audit goes, before anything moves: no audit trail, no redrive.
@@ -228,24 +247,51 @@ def redrive_command(
         audit.operations_table(target)
         topo = topology(target)
         with ExitStack() as held:
-            moves, peeks = _collect(target, topo, held, queue, error_class, correlation_id, limit)
-            console.print(plan_table(moves, dry_run))
-            if not moves:
+            held_since = clock()
+            run = Run(*_collect(target, topo, held, queue, error_class, correlation_id, limit))
+            console.print(plan_table(run.moves, dry_run))
+            if not run.moves:
                 say("no dead letter matches")
-            elif not dry_run and not yes:
-                typer.confirm(f"Move {len(moves)} message(s)?", abort=True)
-            done: list[Move] = []
+            trail = Trail(target, actor, datetime.now(UTC), selection, dry_run)
+            if dry_run:
+                trail.write(run)
+                return
+            if run.moves and not yes:
+                minutes = (HOLD_SECONDS - MOVE_SECONDS) // 60
+                typer.confirm(f"Move {len(run.moves)} message(s)? (answer within {minutes} minutes)", abort=True)
+                if clock() > held_since + HOLD_SECONDS - MOVE_SECONDS:
+                    # Not audited, as a declined prompt is not: nothing moved. The ExitStack gives them back.
+                    say("took too long to confirm: the messages were released; run again", "bold red")
+                    raise typer.Exit(1)
+            trail.write(run)  # "started": if this fails, nothing has moved
             try:
-                if moves and not dry_run:
-                    _move_all(target, moves, peeks, done, failed)
+                if run.moves:
+                    _move_all(target, run)
             finally:
-                _audit(target, actor, moves, done, failed, selection, dry_run)
-        if not dry_run and moves:
-            console.print(summary_table(moves, done, failed))
-    for item, why in failed:
+                trail.write(run, finished=True)
+        if run.moves:
+            console.print(summary_table(run))
+    for item, why in run.not_deleted:
+        say(
+            f"{item.message.message_id} ({item.letter.queue}): copy sent; the original could not be deleted and will "
+            f"show again: redriving it again is harmless (idempotency): {why}",
+            "yellow",
+        )
+    for item, why in run.failed:
         say(f"{item.message.message_id} ({item.letter.queue}): {why}", "red")
-    if failed:
+    if run.failed:
         raise typer.Exit(1)
+
+
+@dataclass
+class Run:
+    """What a redrive matched and, message by message, what came of each (an interrupted run is audited)."""
+
+    moves: list[Move]
+    peeks: dict[str, Peek]
+    done: list[Move] = field(default_factory=list)  # copy sent (and, but for ``not_deleted``, original deleted)
+    failed: list[tuple[Move, str]] = field(default_factory=list)
+    not_deleted: list[tuple[Move, str]] = field(default_factory=list)
 
 
 def _collect(
@@ -276,23 +322,25 @@ def _collect(
     return moves, peeks
 
 
-def _move_all(
-    target: Target, moves: list[Move], peeks: dict[str, Peek], done: list[Move], failed: list[tuple[Move, str]]
-) -> None:
-    """Move each in turn, recording into ``done`` and ``failed`` as it goes (an interrupted run is audited)."""
+def _move_all(target: Target, run: Run) -> None:
+    """Move each in turn, recording into ``run`` as it goes (an interrupted run is audited)."""
     sqs = target.client("sqs")
     with Progress(console=console) as progress:
-        task = progress.add_task("redriving", total=len(moves))
-        for item in moves:
+        task = progress.add_task("redriving", total=len(run.moves))
+        for item in run.moves:
             if item.destination is None:
-                failed.append((item, item.problem or "no destination"))
+                run.failed.append((item, item.problem or "no destination"))
             else:
                 try:
-                    move(sqs, item, datetime.now(UTC))
-                    peeks[item.message.queue.url].taken.add(item.message.message_id)
-                    done.append(item)
+                    not_deleted = move(sqs, item, datetime.now(UTC))
                 except (ClientError, BotoCoreError) as error:
-                    failed.append((item, str(error)))
+                    run.failed.append((item, str(error)))
+                else:
+                    # Taken even when its delete failed: the copy went, so the original is not given back now.
+                    run.peeks[item.message.queue.url].taken.add(item.message.message_id)
+                    run.done.append(item)
+                    if not_deleted:
+                        run.not_deleted.append((item, not_deleted))
             progress.advance(task)
 
 
@@ -307,16 +355,17 @@ def plan_table(moves: list[Move], dry_run: bool) -> Table:
     return table
 
 
-def summary_table(moves: list[Move], done: list[Move], failed: list[tuple[Move, str]]) -> Table:
+def summary_table(run: Run) -> Table:
     table = Table(title="Redrive")
-    for column in ("DLQ", "to", "matched", "moved", "failed"):
+    kept = Counter(_route(m) for m, _ in run.not_deleted)
+    columns = ["DLQ", "to", "matched", "moved", "failed"] + (["not deleted"] if kept else [])
+    for column in columns:
         table.add_column(column, justify="left" if column in ("DLQ", "to") else "right")
-    moved = Counter(_route(m) for m in done)
-    broken = Counter(_route(m) for m, _ in failed)
-    for route, matched in Counter(_route(m) for m in moves).items():
-        add_row(
-            table, *route, str(matched), str(moved[route]), str(broken[route]), style="red" if broken[route] else None
-        )
+    moved = Counter(_route(m) for m in run.done)
+    broken = Counter(_route(m) for m, _ in run.failed)
+    for route, matched in Counter(_route(m) for m in run.moves).items():
+        cells = [str(matched), str(moved[route]), str(broken[route])] + ([str(kept[route])] if kept else [])
+        add_row(table, *route, *cells, style="red" if broken[route] else "yellow" if kept[route] else None)
     return table
 
 
@@ -324,40 +373,41 @@ def _route(item: Move) -> tuple[str, str]:
     return item.letter.queue, item.destination.label if item.destination else "-"
 
 
-def _audit(
-    target: Target,
-    actor: str,
-    moves: list[Move],
-    done: list[Move],
-    failed: list[tuple[Move, str]],
-    selection: dict[str, str],
-    dry_run: bool,
-) -> None:
-    """One record per DLQ touched (one for the whole run when nothing matched)."""
-    now = datetime.now(UTC)
-    per_dlq: dict[str, list[Move]] = {}
-    for item in moves:
-        per_dlq.setdefault(item.message.queue.name, []).append(item)
-    moved = {m.message.message_id for m in done}
-    broken = {m.message.message_id for m, _ in failed}
-    for dlq, items in per_dlq.items() or {selection.get("queue", "all DLQs"): []}.items():
-        ids = [m.message.message_id for m in items]
-        succeeded = sum(i in moved for i in ids)
-        failures = sum(i in broken for i in ids)
-        audit.write(
-            target,
-            AuditRecord(
+@dataclass
+class Trail:
+    """A redrive's audit: one record per DLQ touched (one for the whole run when nothing matched), written as
+    "started" before anything moves and overwritten, same items, with the outcome."""
+
+    target: Target
+    actor: str
+    at: datetime
+    selection: dict[str, str]
+    dry_run: bool
+    keys: dict[str, AuditKey] = field(default_factory=dict)
+
+    def write(self, run: Run, *, finished: bool = False) -> None:
+        per_dlq: dict[str, list[str]] = {}
+        for item in run.moves:
+            per_dlq.setdefault(item.message.queue.name, []).append(item.message.message_id)
+        moved = {m.message.message_id for m in run.done}
+        broken = {m.message.message_id for m, _ in run.failed}
+        kept = {m.message.message_id for m, _ in run.not_deleted}
+        for dlq, ids in per_dlq.items() or {self.selection.get("queue", "all DLQs"): []}.items():
+            succeeded = sum(i in moved for i in ids)
+            result = audit.result_of(dry_run=self.dry_run, matched=len(ids), succeeded=succeeded)
+            record = AuditRecord(
                 action="dlq.redrive",
-                actor=actor,
-                at=now,
-                environment=target.env,
+                actor=self.actor,
+                at=self.at,
+                environment=self.target.env,
                 target=dlq,
-                selection=selection,
-                dry_run=dry_run,
+                selection=self.selection,
+                dry_run=self.dry_run,
                 matched=len(ids),
                 succeeded=succeeded,
-                failed=failures,
+                failed=sum(i in broken for i in ids),
+                not_deleted=sum(i in kept for i in ids),
                 message_ids=ids,
-                result=audit.result_of(dry_run=dry_run, matched=len(ids), succeeded=succeeded),
-            ),
-        )
+                result=result if finished or self.dry_run else "started",
+            )
+            self.keys[dlq] = audit.write(self.target, record, self.keys.get(dlq))

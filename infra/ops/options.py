@@ -1,13 +1,10 @@
 """What every ops command shares: where it acts (``--env``/``--profile``/``--region`` or ``--local``), the
-console, and how failures become exit codes.
-
-Exit codes: 0 all is well; 1 the command worked and found problems (a stuck order, a non-empty DLQ, a message
-that did not move, an order that does not exist, a non-2xx answer); 2 the command could not run: a usage error,
-or the target cannot be found or reached.
+console, and how failures become exit codes (``EXIT_CODES``, the same text as README's).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -24,11 +21,18 @@ from rich.text import Text
 from infra.ops.target import Target, TargetError, aws_target, local_target
 from shared.errors import CrossdockError
 
+# README's "Exit codes" paragraph says the same (a test keeps them equal). Viewers exit 0 whatever they show:
+# judging is status's job, and a script that reads a full DLQ has not failed.
 EXIT_CODES = (
-    "Exit codes: 0 all is well; 1 the command ran and found problems (or some of its work failed); "
-    "2 usage error, or the target cannot be found or reached."
+    "Exit codes: 0 done, and nothing needs attention; the viewers (dlq list, dlq show, audit, and trace of an "
+    "order that exists) exit 0 whatever they show. 1 status found something that needs attention (a dead letter, "
+    "an open breaker, a stuck order), or some of the work did not happen (a message that did not move, a replay "
+    "refused or not completed, an order not found, a webhook answered with other than 2xx). 2 a usage error, or "
+    "the target cannot be found, reached or used (no such profile, no credentials, no stack, no local stack "
+    "running, access denied)."
 )
 PANEL = "Target"
+ENV_VARIABLE = "CROSSDOCK_ENV"  # the default --env; read by open_target, so that an explicit --local wins over it
 # No emoji codes: an order key like shopify:a:1 is not a picture.
 console = Console(emoji=False, highlight=False)
 
@@ -42,7 +46,10 @@ class Env(StrEnum):
 EnvOption = Annotated[
     Env | None,
     typer.Option(
-        "--env", envvar="CROSSDOCK_ENV", help="A deployed environment (stack Crossdock-<env>).", rich_help_panel=PANEL
+        "--env",
+        help="A deployed environment (stack Crossdock-<env>). Default: $CROSSDOCK_ENV, unless --local is given.",
+        rich_help_panel=PANEL,
+        show_default=False,
     ),
 ]
 ProfileOption = Annotated[
@@ -65,11 +72,23 @@ def open_target(env: Env | None, profile: str | None, region: str | None, local:
         raise typer.BadParameter("choose one target, not both", param_hint="--env/--local")
     if local:
         return local_target(state)
+    env = env or _env_from_variable()
     if env is None:
         raise typer.BadParameter(
             "say where to act: --env dev|staging|prod (with --profile), or --local", param_hint="--env/--local"
         )
     return aws_target(env.value, profile, region)
+
+
+def _env_from_variable() -> Env | None:
+    value = os.environ.get(ENV_VARIABLE, "").strip()
+    if not value:
+        return None
+    try:
+        return Env(value)
+    except ValueError:
+        known = "|".join(e.value for e in Env)
+        raise typer.BadParameter(f"{ENV_VARIABLE}={value!r} is not {known}", param_hint="--env") from None
 
 
 @contextmanager
@@ -83,12 +102,24 @@ def handled(local: bool = False) -> Iterator[None]:
         hint = ": is the local stack running (make local)?" if local else ""
         _fail(f"cannot reach {error.kwargs.get('endpoint_url', 'AWS')}{hint}")
     except ClientError as error:
-        info = error.response.get("Error", {})
-        _fail(f"AWS refused {error.operation_name}: {info.get('Code', '')} {info.get('Message', '')}".rstrip())
+        _fail(refused(error))
     except BotoCoreError as error:
         _fail(f"cannot reach AWS: {error}")
     except CrossdockError as error:
-        _fail(f"{error.message} ({error.error_class.value})")
+        # A store's error names only its table: the AWS error under it says what to fix (AccessDenied...).
+        cause = error.__cause__
+        if isinstance(cause, ClientError):
+            _fail(f"{error.message}: {refused(cause)}")
+        elif isinstance(cause, BotoCoreError):
+            _fail(f"{error.message}: {cause}")
+        else:
+            _fail(f"{error.message} ({error.error_class.value})")
+
+
+def refused(error: ClientError) -> str:
+    """What AWS said, its error code first: "AWS refused PutItem: AccessDeniedException User ... is not ..."."""
+    info = error.response.get("Error", {})
+    return f"AWS refused {error.operation_name}: {info.get('Code', '')} {info.get('Message', '')}".rstrip()
 
 
 def _fail(message: str) -> None:

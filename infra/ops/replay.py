@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from botocore.exceptions import ClientError
 from rich.table import Table
 
 from infra.ops import audit
@@ -29,6 +30,7 @@ from infra.ops.options import (
     console,
     handled,
     open_target,
+    refused,
     say,
 )
 from infra.ops.target import DEFAULT_LOCAL_STATE, Target
@@ -118,7 +120,12 @@ def replay_command(
     start: Annotated[str, typer.Option("--from", help="First event time, ISO 8601 (UTC without an offset).")],
     end: Annotated[str | None, typer.Option("--to", help="Last event time, ISO 8601 (default: now).")] = None,
     detail_types: Annotated[
-        list[str] | None, typer.Option("--detail-type", help="Only rules that take this detail type (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--detail-type",
+            help="Chooses the rules: those that take this detail type (repeatable). Every event those rules take "
+            "in the range is replayed to them, of any detail type (idempotency absorbs the repeats).",
+        ),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the archive, range and rules; start nothing.")
@@ -134,7 +141,8 @@ def replay_command(
 
     Replayed events keep their event ids and every consumer is idempotent on them: what was already done is not
     done twice. EventBridge cannot list the archived events, so --dry-run shows the archive, the range and the
-    rules that would receive. Every run, dry runs too, writes an audit record.
+    rules that would receive. Every run, dry runs too, writes an audit record, before the replay starts.
+    Exits 1 when EventBridge refuses the replay or it does not complete.
     """
     since, until = parse_time(start), parse_time(end) if end else datetime.now(UTC)
     if since >= until:
@@ -174,17 +182,12 @@ def replay_command(
         if not yes:
             typer.confirm(f"Replay to {len(chosen)} rule(s)?", abort=True)
         name = f"crossdock-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        # "started" before the replay is: if the trail cannot be written, nothing is replayed.
+        key = audit.write(target, record.model_copy(update={"result": "started", "message_ids": [name]}))
         final, reason = "FAILED", ""
         try:
-            events.start_replay(
-                ReplayName=name,
-                Description=f"crossdock replay by {actor}"[:512],
-                EventSourceArn=archive["ArchiveArn"],
-                EventStartTime=since,
-                EventEndTime=until,
-                Destination={"Arn": archive["EventSourceArn"], "FilterArns": [r["arn"] for r in chosen]},
-            )
-            final, reason = _wait(events, name)
+            refusal = _start(events, name, f"crossdock replay by {actor}", archive, (since, until), chosen)
+            final, reason = ("REFUSED", refusal) if refusal else _wait(events, name)
         except KeyboardInterrupt:
             final = "INTERRUPTED"
             say(f"stopped waiting; replay {name} goes on (aws events describe-replay --replay-name {name})", "yellow")
@@ -199,10 +202,34 @@ def replay_command(
                 "result": result,
                 "message_ids": [name],
             }
-            audit.write(target, record.model_copy(update=update))
+            audit.write(target, record.model_copy(update=update), key)
     say(f"replay {name}: {final}" + (f" ({reason})" if reason else ""), "bold" if final == "COMPLETED" else "bold red")
     if final != "COMPLETED":
         raise typer.Exit(1)
+
+
+def _start(
+    events: Any,
+    name: str,
+    description: str,
+    archive: dict[str, Any],
+    between: tuple[datetime, datetime],
+    rules: list[dict[str, Any]],
+) -> str | None:
+    """Start the replay; None, or what EventBridge said when it refused (a limit, the range, the archive)."""
+    try:
+        events.start_replay(
+            ReplayName=name,
+            Description=description[:512],
+            EventSourceArn=archive["ArchiveArn"],
+            EventStartTime=between[0],
+            EventEndTime=between[1],
+            Destination={"Arn": archive["EventSourceArn"], "FilterArns": [r["arn"] for r in rules]},
+        )
+    except ClientError as error:
+        # Reached and refused: the command ran and the replay did not happen (exit 1, not a target problem).
+        return refused(error)
+    return None
 
 
 def _wait(events: Any, name: str) -> tuple[str, str]:

@@ -51,6 +51,16 @@ def sample_path(platform: str, file: str) -> Path:
     raise typer.BadParameter(f"no such file, nor a sample {file!r} in events/{platform}/ ({known})", param_hint="FILE")
 
 
+def read_json(path: Path) -> Any:
+    """The file's JSON; one that is not JSON is the operator's to fix, not a crash."""
+    try:
+        return json.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise typer.BadParameter(f"not UTF-8 text: {path}", param_hint="FILE") from None
+    except ValueError as error:
+        raise typer.BadParameter(f"not JSON ({error}): {path}", param_hint="FILE") from None
+
+
 def default_topic(platform: str, path: Path, payload: Any) -> str | None:
     """The topic a sample file is for: its name read as a topic (orders_create → orders/create), else the first."""
     topics = HEADER_TOPICS.get(platform)
@@ -119,7 +129,7 @@ def send_command(
     if topic and platform not in HEADER_TOPICS:
         raise typer.BadParameter(f"{platform} names the topic in the body: edit the file instead", param_hint="--topic")
     path = sample_path(platform, file)
-    payload = json.loads(path.read_text())
+    payload = read_json(path)
     body = samples.compact(payload)
     with handled(local):
         target = open_target(env, profile, region, local, state)

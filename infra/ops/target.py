@@ -19,6 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from infra.assets import ROOT
 
 DEFAULT_LOCAL_STATE = ROOT / ".local" / "stack.json"
+# What a table may be in the template (``named`` falls back to these when an output is missing).
+TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
 _HASH_SUFFIX = re.compile(r"[0-9A-F]{8}$")
 
 

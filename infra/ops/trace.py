@@ -26,11 +26,9 @@ from infra.ops.options import (
     open_target,
     say,
 )
-from infra.ops.target import DEFAULT_LOCAL_STATE, Target
+from infra.ops.target import DEFAULT_LOCAL_STATE, TABLE_TYPES, Target
 from shared.aws.order_store import DynamoOrderStore
 from shared.errors import NotFound, ValidationFailed
-
-TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
 
 
 def order_store(target: Target) -> DynamoOrderStore:

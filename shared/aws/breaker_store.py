@@ -100,16 +100,15 @@ class DynamoBreakerStore:
             is not None
         )
 
-    def take_probe(self, system: str, now: float, lease_seconds: int) -> bool:
-        return (
-            self._update(
-                system,
-                "SET probe_until = :lease",
-                "#state = :open AND open_until <= :now AND (attribute_not_exists(probe_until) OR probe_until <= :now)",
-                {":open": {"S": "open"}, ":now": _n(now), ":lease": _n(now + lease_seconds)},
-            )
-            is not None
+    def take_probe(self, system: str, now: float, lease_seconds: int) -> BreakerState | None:
+        leased = self._update(
+            system,
+            "SET probe_until = :lease",
+            "#state = :open AND open_until <= :now AND (attribute_not_exists(probe_until) OR probe_until <= :now)",
+            {":open": {"S": "open"}, ":now": _n(now), ":lease": _n(now + lease_seconds)},
+            returns="ALL_NEW",
         )
+        return _state(leased) if leased is not None else None
 
     def reopen(self, system: str, now: float, open_seconds: int, error: str) -> bool:
         # ``opened_at`` stays: the outage is one, however many probes it took.

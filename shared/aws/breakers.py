@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 from shared.aws.breaker_store import DynamoBreakerStore
 from shared.breaker import Breaker
-from shared.env import BreakerEnv
 from shared.models.operations import BreakerPolicy
 
 
-def breaker_for(system: str, env: BreakerEnv) -> Breaker | None:
+class BreakerSettings(Protocol):
+    """What ``shared.env.BreakerEnv`` holds (a function's env model that includes it)."""
+
+    @property
+    def OPS_TABLE_NAME(self) -> str | None: ...
+
+    @property
+    def BREAKER_POLICY(self) -> BreakerPolicy: ...
+
+
+def breaker_for(system: str, env: BreakerSettings) -> Breaker | None:
     """The system's breaker, or None where infra gave the function no operations table (no breaker)."""
     if env.OPS_TABLE_NAME is None:
         return None

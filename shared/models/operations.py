@@ -126,5 +126,8 @@ class AuditRecord(BaseModel):
     matched: int = 0
     succeeded: int = 0
     failed: int = 0
+    # Redrive: copies sent whose original could not be deleted (counted in ``succeeded``; they show again).
+    not_deleted: int = 0
     message_ids: list[str] = Field(default_factory=list)
-    result: Literal["ok", "partial", "failed", "dry_run"]
+    # "started": written before the action, then overwritten with the outcome; one left so, it never finished.
+    result: Literal["started", "ok", "partial", "failed", "dry_run"]

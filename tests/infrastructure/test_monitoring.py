@@ -149,6 +149,7 @@ def test_every_alarm_notifies_the_env_topic_and_is_quiet_without_data(stack: Syn
     assert alarms
     for alarm in alarms:
         props = alarm["Properties"]
+        assert props.get("AlarmName", "").startswith(f"crossdock-{stack.env}-"), props  # the env's, at a glance
         assert props["AlarmActions"] == props["OKActions"] == [{"Ref": topic}], props.get("AlarmName")
         assert props["TreatMissingData"] == "notBreaching"
         assert props.get("ActionsEnabled", True) is True
@@ -173,6 +174,11 @@ def test_one_dashboard_per_env_draws_every_business_metric(stack: Synth) -> None
     assert lag == set(config.inventory.channels)
     recovered = {d["channel"] for n, d in drawn if n == metrics.MISSED_ORDERS_RECOVERED}
     assert recovered == set(config.reconcile)
+    calls = {d["channel"] for n, d in drawn if n == metrics.CHANNEL_CALLS_PER_CHANGE}
+    assert calls == set(config.inventory.channels)
+    breakers = [d for n, d in drawn if n == metrics.OPEN_BREAKERS]
+    assert sorted(d["system"] for d in breakers) == config.connected_systems
+    assert all(set(d) == {"service", "system"} for d in breakers)  # the set the detector emits
 
 
 def test_a_function_made_after_watch_functions_fails_synth() -> None:

@@ -1,11 +1,13 @@
-"""CDK assertions on stuck-order detection: the sparse index, the scheduled detector and an alarm per status."""
+"""CDK assertions on stuck-order detection: the sparse index, the scheduled detector, an alarm per status, and an
+alarm per connected system whose breaker stays open."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from infra.config import cdk_context, load_config
-from shared.metrics import STUCK_ORDERS
+from shared.metrics import OPEN_BREAKERS, STUCK_ORDERS
 from tests.infrastructure.conftest import Synth
 from tests.integration.test_stuck_orders import OPEN_STATUS_INDEX
 
@@ -58,3 +60,54 @@ def test_each_status_with_an_sla_has_a_stuck_orders_alarm_to_the_env_topic(stack
         assert alarm["Threshold"] == 1
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def detector(stack: Synth) -> tuple[str, dict[str, Any]]:
+    functions = stack.resources("AWS::Lambda::Function")
+    [(fn_id, fn)] = [(k, f) for k, f in functions.items() if f["Properties"]["Handler"] == HANDLER]
+    return fn_id, fn["Properties"]
+
+
+def test_the_detector_reads_the_breakers_of_every_connected_system_and_writes_none(stack: Synth) -> None:
+    config = load_config(cdk_context()["crossdock"], stack.env)
+    _, fn = detector(stack)
+    variables = fn["Environment"]["Variables"]
+    assert json.loads(variables["CONNECTED_SYSTEMS"]) == config.connected_systems
+    table = stack.template_json["Outputs"]["OperationsTableName"]["Value"]
+    assert variables["OPS_TABLE_NAME"] == table
+    role = fn["Role"]["Fn::GetAtt"][0]
+    on_table: set[str] = set()
+    for policy in stack.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if any(json.dumps(table["Ref"]) in json.dumps(r) for r in resources):
+                actions = statement["Action"]
+                on_table.update(actions if isinstance(actions, list) else [actions])
+    assert {"dynamodb:Query", "dynamodb:GetItem"} <= on_table
+    assert not {a for a in on_table if a.endswith(("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"))}
+
+
+def test_each_connected_system_has_an_open_breaker_alarm_after_15_minutes(stack: Synth) -> None:
+    config = load_config(cdk_context()["crossdock"], stack.env)
+    [topic_id] = stack.resources("AWS::SNS::Topic")
+    alarms = {
+        next(d["Value"] for d in a["Properties"]["Dimensions"] if d["Name"] == "system"): a["Properties"]
+        for a in stack.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == OPEN_BREAKERS
+    }
+    assert sorted(alarms) == config.connected_systems
+    assert {"netsuite", "wms"} <= set(alarms)
+    for system, alarm in alarms.items():
+        assert alarm["Namespace"] == config.metrics_namespace
+        assert sorted(alarm["Dimensions"], key=lambda d: d["Name"]) == [
+            {"Name": "service", "Value": "crossdock-detect_stuck_orders"},
+            {"Name": "system", "Value": system},
+        ]
+        assert (alarm["Statistic"], alarm["Threshold"]) == ("Maximum", 1)
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert (alarm["Period"], alarm["EvaluationPeriods"]) == (300, 3)  # open in three detector periods in a row
+        assert alarm.get("DatapointsToAlarm", 3) == 3
+        assert alarm["AlarmName"] == f"crossdock-{stack.env}-BreakerOpen{system.title()}"
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": topic_id}]

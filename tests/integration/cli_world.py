@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -81,10 +83,48 @@ class World:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     def visible(self, url: str) -> int:
+        return self.counts(url)[0]
+
+    def counts(self, url: str) -> tuple[int, int]:
+        """Visible and in flight (held by someone's receive)."""
         attributes = self.target.client("sqs").get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"])
+        return int(attributes["ApproximateNumberOfMessages"]), int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def receive_counts(self, url: str) -> list[int]:
+        """How many times each visible message has been received, this look included (it gives them back)."""
+        batch = (
+            self.target.client("sqs")
+            .receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"], VisibilityTimeout=0
+            )
+            .get("Messages", [])
+        )
+        return sorted(int(m["Attributes"]["ApproximateReceiveCount"]) for m in batch)
+
+    # -- AWS saying no ----------------------------------------------------------------------------------------
+    @contextmanager
+    def refusing(self, service: str, operation: str, code: str, *, after: int = 0) -> Iterator[None]:
+        """AWS refuses ``operation`` on the target's ``service`` client with ``code``, once ``after`` calls went
+        through: botocore's before-call hook answers instead of moto, as AWS would (an HTTP 400 and the error)."""
+        client = self.target.client(service)
+        event = f"before-call.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+        calls = 0
+
+        def answer(**_: Any) -> tuple[Any, dict[str, Any]] | None:
+            nonlocal calls
+            calls += 1
+            if calls <= after:
+                return None
+            error = {"Code": code, "Message": f"{operation} refused by the test"}
+            return SimpleNamespace(status_code=400, headers={}), {"Error": error, "ResponseMetadata": {}}
+
+        client.meta.events.register(event, answer)
+        try:
+            yield
+        finally:
+            client.meta.events.unregister(event, answer)
 
     # -- audit ------------------------------------------------------------------------------------------------
     def audit_items(self) -> list[dict[str, Any]]:

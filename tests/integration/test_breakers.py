@@ -58,7 +58,9 @@ def test_the_store_changes_state_only_when_its_condition_holds(ops_table: Dynamo
     assert store.open("netsuite", now + 61, 30, 3, "netsuite unavailable")
     assert not store.open("netsuite", now + 61, 30, 3, "netsuite unavailable")  # the loser of a race
     assert not store.take_probe("netsuite", now + 70, 30)  # not due yet
-    assert store.take_probe("netsuite", now + 91, 30)
+    leased = store.take_probe("netsuite", now + 91, 30)
+    assert leased is not None
+    assert leased.cooldown_seconds == 30  # the stored state comes back: a failed probe doubles that
     assert not store.take_probe("netsuite", now + 92, 30)  # the lease is out
     assert store.reopen("netsuite", now + 95, 60, "timeout")
     state = store.read("netsuite")

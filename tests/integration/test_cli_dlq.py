@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 
 import pytest
 
+from infra.ops import dlq
 from shared.models.operations import AuditRecord
 from shared.models.operations import DeadLetterAttribute as Attr
 from shared.waiting import SINCE, WAITS
@@ -189,6 +191,74 @@ def test_a_message_with_nowhere_to_go_stays_and_exits_1(world: World) -> None:
     (item,) = world.audit_items()
     record = AuditRecord.model_validate_json(item["record"]["S"])
     assert (record.matched, record.succeeded, record.failed, record.result) == (1, 0, 1, "failed")
+
+
+def records(world: World) -> list[AuditRecord]:
+    return [AuditRecord.model_validate_json(item["record"]["S"]) for item in world.audit_items()]
+
+
+def test_a_copy_sent_whose_original_could_not_be_deleted_counts_as_moved(world: World, parked: dict[str, str]) -> None:
+    with world.refusing("sqs", "DeleteMessage", "AccessDenied"):
+        result = world.run("dlq", "redrive", "--error-class", "validation", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "copy sent; the original could not be deleted and will show again" in result.output
+    assert "redriving it again is harmless (idempotency)" in result.output
+    assert "AccessDenied" in result.output
+    assert len(world.drain(world.record_order.queue_url)) == 1  # the copy went
+    # The original stays in the DLQ, held until its hold runs out (then it shows again), with the other one.
+    assert world.counts(world.record_order.dlq_url) == (1, 1)
+    (record,) = records(world)
+    assert (record.matched, record.succeeded, record.failed, record.not_deleted, record.result) == (1, 1, 0, 1, "ok")
+    assert record.message_ids == [parked["validation"]]
+
+
+def test_a_confirmation_that_comes_after_the_hold_moves_nothing(
+    world: World, parked: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The hold starts at 0; the answer comes an hour later.
+    monkeypatch.setattr(dlq, "clock", itertools.chain([0.0], itertools.repeat(3600.0)).__next__)
+
+    result = world.run("dlq", "redrive", "--queue", "RecordOrder", input="y\n")
+
+    assert result.exit_code == 1
+    assert "took too long to confirm: the messages were released; run again" in result.output
+    assert world.visible(world.record_order.queue_url) == 0
+    assert world.counts(world.record_order.dlq_url) == (2, 0)  # given back at once
+    assert world.audit_items() == []  # nothing happened, as when the prompt is declined
+
+
+def test_no_audit_trail_no_redrive(world: World, parked: dict[str, str]) -> None:
+    with world.refusing("dynamodb", "PutItem", "AccessDeniedException"):
+        result = world.run("dlq", "redrive", "--yes")
+
+    assert result.exit_code == 2
+    assert "AWS refused PutItem: AccessDeniedException" in result.output
+    assert world.visible(world.record_order.queue_url) == world.visible(world.invoice_shipment.queue_url) == 0
+    assert world.counts(world.record_order.dlq_url) == (2, 0)
+    assert world.audit_items() == []
+
+
+def test_the_audit_says_started_before_anything_moves(world: World, parked: dict[str, str]) -> None:
+    # The "started" record goes in; the outcome cannot: the trail still says the run began, and on what.
+    with world.refusing("dynamodb", "PutItem", "AccessDeniedException", after=1):
+        result = world.run("dlq", "redrive", "--error-class", "validation", "--yes")
+
+    assert result.exit_code == 2
+    assert len(world.drain(world.record_order.queue_url)) == 1
+    (record,) = records(world)
+    assert (record.result, record.matched, record.succeeded, record.message_ids) == (
+        "started",
+        1,
+        0,
+        [parked["validation"]],
+    )
+
+
+def test_viewers_exit_0_whatever_they_show(world: World, parked: dict[str, str]) -> None:
+    assert [world.run("dlq", view).exit_code for view in ("list", "show")] == [0, 0]
+    assert world.run("audit").exit_code == 0
+    assert world.run("status").exit_code == 1  # status is the one that judges
 
 
 def test_audit_lists_the_newest_records(world: World, parked: dict[str, str]) -> None:

@@ -82,6 +82,14 @@ def test_trace_of_an_order_we_never_saw_exits_1(world: World) -> None:
     assert other_store.exit_code == 1
 
 
+def test_a_store_error_names_what_aws_said(world: World) -> None:
+    with world.refusing("dynamodb", "Query", "AccessDeniedException"):
+        result = world.run("trace", "shopify", "1001")
+
+    assert result.exit_code == 2
+    assert "orders table unavailable: AWS refused Query: AccessDeniedException" in result.output
+
+
 def test_status_is_clear_then_flags_dlqs_breakers_and_stuck_orders(world: World) -> None:
     now = datetime.now(UTC)
     record(world, "shopify:acme:2001", OrderStatus.INVOICED, now - timedelta(minutes=5), external_id="2001")
@@ -119,8 +127,44 @@ def test_status_is_clear_then_flags_dlqs_breakers_and_stuck_orders(world: World)
     assert "needs attention: 1 dead letter(s), 1 open breaker(s), 1 stuck order(s)" in flagged.output
     assert ORDER_KEY in flagged.output
     assert "NetSuite 503" in flagged.output
-    assert "validation 1" in flagged.output
-    assert world.visible(world.record_order.dlq_url) == 1  # status only looks
+    (dlq_row,) = [line for line in flagged.output.splitlines() if "RecordOrder/Buffer/Dlq" in line]
+    assert "│        1 │ RecordOrder/Buffer/Queue" in dlq_row
+
+
+def test_status_counts_dlqs_without_receiving_their_messages(world: World) -> None:
+    """A message received 3+ times drops out of the DLQ's oldest-message age (the alarm): status adds no receive."""
+    dlq = world.record_order.dlq_url
+    world.park(dlq, "{}", ours("validation", source_queue=world.record_order.queue_name))
+
+    runs = [world.run("status") for _ in range(3)]
+
+    assert [r.exit_code for r in runs] == [1, 1, 1]
+    assert "needs attention: 1 dead letter(s)" in runs[-1].output
+    assert world.receive_counts(dlq) == [1]  # this look's own receive only
+    # One held by someone's receive (in flight) still counts.
+    world.target.client("sqs").receive_message(QueueUrl=dlq, VisibilityTimeout=300)
+    assert "needs attention: 1 dead letter(s)" in world.run("status").output
+
+
+def test_local_wins_over_the_environment_variable_but_not_over_an_explicit_env(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CROSSDOCK_ENV", "dev")
+    state = str(tmp_path / "none.json")
+
+    from_variable = world.runner.invoke(app, ["status"])
+    local = world.runner.invoke(app, ["status", "--local", "--state", state])
+    both = world.runner.invoke(app, ["status", "--local", "--state", state, "--env", "dev"])
+
+    assert from_variable.exit_code == 0, from_variable.output  # the variable alone picks the deployed env
+    assert local.exit_code == 2
+    assert "no local stack state" in local.output  # --local was taken, not refused
+    assert both.exit_code == 2
+    assert "choose one target" in both.output
+    monkeypatch.setenv("CROSSDOCK_ENV", "qa")
+    unknown = world.runner.invoke(app, ["status"])
+    assert unknown.exit_code == 2
+    assert "CROSSDOCK_ENV='qa' is not dev|staging|prod" in unknown.output
 
 
 def test_the_target_must_be_given_and_found(world: World, tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from typer.main import get_command
 
+from infra.cli import app
 from shared.models.operations import AuditRecord
 from tests.integration.cli_world import BUS, World, moto_world
 
@@ -75,6 +77,33 @@ def test_replay_goes_to_the_rules_that_take_the_detail_type_and_waits_for_it(wor
         1,
         [replay["ReplayName"]],
     )
+
+
+def test_a_replay_eventbridge_refuses_exits_1_and_is_audited_as_failed(world: World, archived: None) -> None:
+    with world.refusing("events", "StartReplay", "LimitExceededException"):
+        result = world.run("replay", "--from", since(), "--yes")
+
+    assert result.exit_code == 1  # the target was reached: the command ran, the replay did not
+    assert "REFUSED (AWS refused StartReplay: LimitExceededException" in result.output
+    (item,) = world.audit_items()  # the "started" record, overwritten with the outcome
+    record = AuditRecord.model_validate_json(item["record"]["S"])
+    assert (record.result, record.failed, record.message_ids[0].startswith("crossdock-")) == ("failed", 2, True)
+
+
+def test_no_audit_trail_no_replay(world: World, archived: None) -> None:
+    with world.refusing("dynamodb", "PutItem", "AccessDeniedException"):
+        result = world.run("replay", "--from", since(), "--yes")
+
+    assert result.exit_code == 2
+    assert "AccessDeniedException" in result.output
+    assert world.target.client("events").list_replays()["Replays"] == []
+
+
+def test_the_detail_type_help_says_it_chooses_rules_not_events() -> None:
+    (option,) = [p for p in get_command(app).commands["replay"].params if p.name == "detail_types"]  # type: ignore[attr-defined]
+
+    assert "Chooses the rules" in str(option.help)
+    assert "Every event those rules take in the range is replayed" in str(option.help)
 
 
 def test_a_detail_type_no_rule_takes_is_a_usage_error(world: World) -> None:

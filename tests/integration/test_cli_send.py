@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -59,3 +60,14 @@ def test_send_of_a_platform_without_a_secret_exits_2(world: World) -> None:
 
     assert result.exit_code == 2
     assert "ResourceNotFoundException" in result.output
+
+
+def test_send_of_a_file_that_is_not_json_is_a_usage_error(world: World, tmp_path: Path) -> None:
+    broken = tmp_path / "order.json"
+    broken.write_text('{"id": 1,')
+
+    result = world.run("send", "shopify", str(broken))
+
+    assert result.exit_code == 2
+    assert "not JSON (Expecting" in result.output
+    assert isinstance(result.exception, SystemExit)  # a usage error, no traceback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
@@ -14,8 +15,9 @@ from moto import mock_aws
 
 from functions.detect_stuck_orders import handler
 from shared.aws import clients
+from shared.aws.breaker_store import DynamoBreakerStore
 from shared.aws.order_store import INDEX, OPEN_INDEX, DynamoOrderStore
-from shared.metrics import STUCK_ORDERS
+from shared.metrics import OPEN_BREAKERS, STUCK_ORDERS
 from shared.models.operations import StuckPolicy
 from shared.models.order_state import OrderStatus, OrderVersion
 from tests.conftest import JsonLogs
@@ -54,7 +56,15 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoOrderStore]:
             ],
             BillingMode="PAY_PER_REQUEST",
         )
+        boto3.client("dynamodb").create_table(
+            TableName="operations",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")],
+            BillingMode="PAY_PER_REQUEST",
+        )
         monkeypatch.setenv("ORDERS_TABLE_NAME", "orders")
+        monkeypatch.setenv("OPS_TABLE_NAME", "operations")
+        monkeypatch.setenv("CONNECTED_SYSTEMS", json.dumps(["netsuite", "shopify", "wms"]))
         handler.env.cache_clear()
         yield DynamoOrderStore("orders")
         handler.env.cache_clear()
@@ -121,10 +131,12 @@ def test_the_detector_emits_stuck_orders_per_status_and_names_them(
     store.advance_status(done, OrderStatus.FULFILLED, now - timedelta(minutes=100))  # finished: never stuck
     capsys.readouterr()
     result = handler.lambda_handler({}, cast(LambdaContext, FakeLambdaContext()))
-    assert result == {"stuck": 1, "per_status": {"received": 1, "released": 0, "shipped": 0}}
+    assert result == {"stuck": 1, "per_status": {"received": 1, "released": 0, "shipped": 0}, "open_breakers": []}
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     emitted = {}
     for document in documents:
+        if STUCK_ORDERS not in document:
+            continue
         [directive] = document["_aws"]["CloudWatchMetrics"]
         assert directive["Namespace"] == "Crossdock"
         assert directive["Metrics"] == [{"Name": STUCK_ORDERS, "Unit": "Count"}]
@@ -139,3 +151,24 @@ def test_the_detector_emits_stuck_orders_per_status_and_names_them(
     assert named["correlation_id"] == "c-2001"
     assert named["status"] == "received"
     assert 5 <= named["overdue_minutes"] <= 5.5
+
+
+def test_the_detector_flags_each_connected_systems_breaker(
+    store: DynamoOrderStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], json_logs: JsonLogs
+) -> None:
+    monkeypatch.setenv("STUCK_POLICY", StuckPolicy(after_minutes={"received": 15}).model_dump_json())
+    assert DynamoBreakerStore("operations").open("netsuite", time.time(), 300, 5, "netsuite unavailable")
+    capsys.readouterr()
+    result = handler.lambda_handler({}, cast(LambdaContext, FakeLambdaContext()))
+    assert result["open_breakers"] == ["netsuite"]
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    emitted = {}
+    for document in documents:
+        [directive] = document["_aws"]["CloudWatchMetrics"]
+        if directive["Metrics"] != [{"Name": OPEN_BREAKERS, "Unit": "Count"}]:
+            continue
+        assert sorted(directive["Dimensions"][0]) == ["service", "system"]  # the set the alarms name
+        emitted[document["system"]] = document[OPEN_BREAKERS]
+    assert emitted == {"netsuite": [1.0], "shopify": [0.0], "wms": [0.0]}
+    [line] = [r for r in json_logs.records() if r["message"] == "breakers open"]
+    assert line["systems"] == ["netsuite"]

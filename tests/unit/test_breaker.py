@@ -74,14 +74,14 @@ class FakeBreakerStore:
         )
         return True
 
-    def take_probe(self, system: str, now: float, lease_seconds: int) -> bool:
+    def take_probe(self, system: str, now: float, lease_seconds: int) -> BreakerState | None:
         state = self._enter("take_probe", system)
         due = state.open_until is not None and state.open_until.timestamp() <= now
         free = state.probe_until is None or state.probe_until.timestamp() <= now
         if not (state.is_open and due and free):
-            return False
+            return None
         self.items[system] = state.model_copy(update={"probe_until": at(now + lease_seconds)})
-        return True
+        return self.items[system]
 
     def reopen(self, system: str, now: float, open_seconds: int, error: str) -> bool:
         state = self._enter("reopen", system)
@@ -223,6 +223,27 @@ def test_a_failed_probe_doubles_the_cooldown_up_to_the_max(
     assert waits == [60, 100, 100]
     assert [r["open_seconds"] for r in messages(json_logs, "breaker probe failed")] == [60, 100, 100]
     assert len(messages(json_logs, "breaker opened")) == 1  # one outage, however many probes
+
+
+def test_a_probe_from_a_container_with_an_old_state_doubles_the_stored_cooldown(
+    store: FakeBreakerStore, clock: Clock
+) -> None:
+    first, second = breaker(store, clock), breaker(store, clock)
+    trip(first)
+    with pytest.raises(CircuitOpen):
+        second.before_call()  # the second container reads it open with the first cooldown (30 s) and waits
+    for _ in range(2):  # the first container's probes fail: 60 s, then 100 s
+        clock.advance(store.items["netsuite"].cooldown_seconds or 0)
+        first.before_call()
+        first.failed(DOWN)
+    assert store.items["netsuite"].cooldown_seconds == 100
+    clock.advance(100)
+    second.before_call()  # its state is 30 s old news; it takes the probe
+    second.failed(DOWN)
+    assert store.items["netsuite"].cooldown_seconds == 100  # not 2 x 30
+    with pytest.raises(CircuitOpen) as stopped:
+        second.before_call()
+    assert stopped.value.retry_after_seconds == pytest.approx(100)
 
 
 def test_a_rate_limit_opens_for_at_least_its_retry_after(store: FakeBreakerStore, clock: Clock) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -203,3 +205,20 @@ def test_a_credit_memo_counts_one_return_credited(metrics: Metrics, capsys: pyte
     assert values(documents, RETURNS_CREDITED) == [1]
     assert unit_of(documents, RETURNS_CREDITED) == "Count"
     assert {d["_aws"]["CloudWatchMetrics"][0]["Namespace"] for d in documents} == {"Crossdock"}
+
+
+def test_every_metric_a_function_emits_is_named_in_shared_metrics() -> None:
+    """A name typed as a string in a handler drifts from the one the dashboards and alarms use."""
+    root = Path(__file__).parents[2] / "functions"
+    literal: list[str] = []
+    for source in sorted(root.glob("*/*.py")):
+        for call in ast.walk(ast.parse(source.read_text())):
+            if not isinstance(call, ast.Call):
+                continue
+            function = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+            if function not in ("add_metric", "single_metric"):
+                continue
+            for keyword in call.keywords:
+                if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                    literal.append(f"{source.relative_to(root)}:{call.lineno} {keyword.value.value}")
+    assert literal == []

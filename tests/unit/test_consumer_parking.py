@@ -61,3 +61,13 @@ def test_on_its_last_receive_a_retryable_failure_is_parked_in_the_dlq_with_its_c
     result = consume(on_receive(5), CONTEXT, failing(DownstreamUnavailable("down")), dead, max_receives=5)
     assert result == {"batchItemFailures": []}
     assert dead.sent == [(BODY, "downstream_unavailable")]
+
+
+def test_an_unexpected_exception_is_retried_then_parked_as_unknown_on_its_last_receive() -> None:
+    dead = FakeDeadLetters()
+    with pytest.raises(BatchProcessingError):
+        consume(on_receive(2), CONTEXT, failing(KeyError("a bug")), dead, max_receives=5)
+    assert dead.sent == []
+    result = consume(on_receive(5), CONTEXT, failing(KeyError("a bug")), dead, max_receives=5)
+    assert result == {"batchItemFailures": []}
+    assert dead.sent == [(BODY, "unknown")]

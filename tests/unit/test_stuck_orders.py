@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from functions.detect_stuck_orders.logic import MAX_LISTED, detect_stuck_orders
+from functions.detect_stuck_orders.logic import MAX_LISTED, detect_stuck_orders, open_breakers
+from shared.breaker import BreakerState
 from shared.models.operations import StuckPolicy
 from shared.models.order_state import OrderStatus
 from shared.stuck import OpenOrder, find_stuck
 from tests.conftest import JsonLogs
+from tests.unit.test_breaker import FakeBreakerStore
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 POLICY = StuckPolicy(after_minutes={"received": 15, "released": 2880, "shipped": 60})
@@ -104,3 +106,21 @@ def test_nothing_stuck_says_so(json_logs: JsonLogs) -> None:
     detection = detect_stuck_orders(FakeOpenOrders(), POLICY, NOW)
     assert detection.per_status == {"received": 0, "released": 0, "shipped": 0}
     assert [r["message"] for r in json_logs.records()] == ["no stuck orders"]
+
+
+# -- breakers --------------------------------------------------------------------------------------------------------
+def test_every_connected_system_gets_a_breaker_flag_and_the_open_ones_are_named(json_logs: JsonLogs) -> None:
+    store = FakeBreakerStore()
+    opened = BreakerState(system="netsuite", state="open", opened_at=NOW, last_error="netsuite unavailable")
+    store.items = {"netsuite": opened, "shopify": BreakerState(system="shopify", failures=2)}
+    flags = open_breakers(store, ["wms", "shopify", "netsuite"])
+    assert flags == {"netsuite": True, "shopify": False, "wms": False}  # never opened: 0, so the alarm has data
+    [line] = [r for r in json_logs.records() if r["message"] == "breakers open"]
+    assert line["level"] == "WARNING"
+    assert line["systems"] == ["netsuite"]
+    assert line["since"] == {"netsuite": NOW.isoformat()}
+
+
+def test_no_open_breaker_logs_nothing(json_logs: JsonLogs) -> None:
+    assert open_breakers(FakeBreakerStore(), ["netsuite"]) == {"netsuite": False}
+    assert json_logs.records() == []

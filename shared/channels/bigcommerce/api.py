@@ -20,7 +20,8 @@
 The request quota belongs to the store (its size depends on the plan), so other callers spend it too. Each
 answer carries ``X-Rate-Limit-Requests-Left`` and ``X-Rate-Limit-Time-Reset-Ms``; when none are left, the next
 call waits for the window to reset (if that is short) or raises ``RateLimited`` with the reset time, and a 429
-is read the same way. ``OutboundClient`` still retries timeouts and 5xx.
+is read the same way; giving up counts towards the store's breaker (``OutboundClient.throttled``).
+``OutboundClient`` still retries timeouts and 5xx.
 """
 
 from __future__ import annotations
@@ -282,13 +283,16 @@ class BigCommerceApi:
     def _send(self, method: str, path: str, *, v3: bool = False, **kwargs: Any) -> httpx.Response:
         base = self._v3 if v3 else self._v2
         for _ in range(2):  # one wait for the window to reset, then the queue retries
-            self._quota.wait()
+            try:
+                self._quota.wait()
+            except RateLimited as spent:
+                raise self._client.throttled(spent) from None
             response = self._client.request(method, f"{base}{path}", headers=self._headers, **kwargs)
             self._quota.note(response)
             if response.status_code != 429:
                 return response
         wait = self._quota.remaining() or None
-        raise RateLimited("bigcommerce rate limited", retry_after_seconds=wait, system=SYSTEM)
+        raise self._client.throttled(RateLimited("bigcommerce rate limited", retry_after_seconds=wait, system=SYSTEM))
 
 
 class _Quota:

@@ -9,7 +9,8 @@ Platform facts (bigcommerce/docs ``reference/inventory.v3.yml``):
   not sent: the ledger is the source of truth here.
 - The request quota is the store's, shared with every other app. Each answer says how many requests are left
   and when the window resets (``X-Rate-Limit-*``); when none are left, the next call waits for a short reset or
-  raises ``RateLimited`` with it. A 429 is retried by ``OutboundClient`` after its ``Retry-After``.
+  raises ``RateLimited`` with it (counted by the breaker, ``OutboundClient.throttled``). A 429 is retried by
+  ``OutboundClient`` after its ``Retry-After``.
 
 An absolute set is safe to repeat after a timeout: a second apply leaves the same quantities.
 """
@@ -156,7 +157,8 @@ class BigCommerceInventory:
         if remaining <= 0:
             return
         if remaining > self._max_wait:
-            raise RateLimited("bigcommerce quota spent", retry_after_seconds=remaining, system=SYSTEM)
+            spent = RateLimited("bigcommerce quota spent", retry_after_seconds=remaining, system=SYSTEM)
+            raise self._client.throttled(spent)
         logger.info("waiting for bigcommerce quota", seconds=round(remaining, 3))
         self._sleep(remaining)
 

@@ -17,7 +17,8 @@
   See ``fulfillment.py`` for the inputs.
 
 GraphQL answers HTTP 200 when nothing ran, so every answer's ``errors`` and ``userErrors`` are checked. A
-``THROTTLED`` answer raises ``RateLimited`` with the wait the cost bucket itself reports.
+``THROTTLED`` answer raises ``RateLimited`` with the wait the cost bucket itself reports, and counts towards the
+shop's breaker (it never counts as the shop answering).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class ShopifyApi:
         }
         self._rest = f"/admin/api/{version}"
         self._graphql_path = f"/admin/api/{version}/graphql.json"
-        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
+        self._client = client or outbound_client(connection, breaker)
 
     # -- the claim check --------------------------------------------------------------------------------------
     def fetch_order(self, external_id: str) -> Order:
@@ -235,13 +236,19 @@ class ShopifyApi:
         check(response, SYSTEM)
         answer = parse(graphql.GraphQLResponse, response, "Shopify GraphQL response")
         if answer.errors:
-            raise _error(answer)
+            error = _error(answer)
+            raise self._client.throttled(error) if isinstance(error, RateLimited) else error
         if answer.data is None:
             raise DownstreamUnavailable("shopify answered without data", system=SYSTEM)
         try:
             return data.model_validate(answer.data)
         except ValidationError as error:
             raise as_validation_failed(error, "Shopify GraphQL data") from None
+
+
+def outbound_client(connection: Connection, breaker: Breaker | None) -> OutboundClient:
+    """Shopify's client: a ``THROTTLED`` answer (HTTP 200) does not tell the breaker the shop is up."""
+    return OutboundClient(SYSTEM, connection, is_throttled=graphql.is_throttled, breaker=breaker)
 
 
 def _order_gid(external_id: str) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+import httpx
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 ORDERS_UPDATED_SINCE = """
@@ -89,6 +90,19 @@ class GraphQLResponse(_GraphQL):
     data: dict[str, Any] | None = None
     errors: list[GraphQLError] = []
     extensions: Extensions | None = None
+
+
+def is_throttled(response: httpx.Response) -> bool:
+    """A 429, or a 200 whose ``errors`` say ``THROTTLED`` (nothing ran): the shop is neither up nor down."""
+    if response.status_code == 429:
+        return True
+    if response.status_code != 200 or b"THROTTLED" not in response.content:
+        return False
+    try:
+        answer = GraphQLResponse.model_validate_json(response.content)
+    except ValidationError:
+        return False
+    return any(error.code == "THROTTLED" for error in answer.errors)
 
 
 class UserError(_GraphQL):

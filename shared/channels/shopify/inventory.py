@@ -11,7 +11,8 @@ Platform facts (shopify.dev, Admin GraphQL 2026-07):
   on ``input.quantities.<i>.changeFromQuantity``, and nothing is applied; we re-read what the stale items show.
 - Cost: a leaky bucket of points (``extensions.cost.throttleStatus``) refilled at ``restoreRate`` per second.
   The bucket is read from every answer and a call that would not fit waits first, so a bulk push is not
-  throttled; a ``THROTTLED`` answer (HTTP 200, nothing ran) is waited out and retried a few times. The mutation
+  throttled; a ``THROTTLED`` answer (HTTP 200, nothing ran) is waited out and retried a few times, and giving
+  up (or facing a long wait) counts towards the shop's breaker (``OutboundClient.throttled``). The mutation
   costs 10 plus 1 per started 10 quantities (the sandbox's documented model); a query's cost is its last
   reported ``requestedQueryCost``, else 2 + ``first``.
 
@@ -33,7 +34,7 @@ from shared.breaker import Breaker
 from shared.channels.calls import check, parse, required
 from shared.channels.inventory import Listing, PushOutcome, StockUpdate, sku_chunks
 from shared.channels.shopify import graphql
-from shared.channels.shopify.api import DEFAULT_API_VERSION, SYSTEM
+from shared.channels.shopify.api import DEFAULT_API_VERSION, SYSTEM, outbound_client
 from shared.connections import Connection
 from shared.errors import DownstreamUnavailable, RateLimited, Unauthorized, ValidationFailed
 from shared.observability import logger
@@ -81,7 +82,7 @@ class ShopifyInventory:
             "Accept": "application/json",
         }
         self._path = f"/admin/api/{version}/graphql.json"
-        self._client = client or OutboundClient(SYSTEM, connection, breaker=breaker)
+        self._client = client or outbound_client(connection, breaker)
         self._bucket = _CostBucket(sleep, monotonic, max_wait_seconds)
         self._requested: dict[str, float] = {}  # the cost Shopify last reported for each document
 
@@ -192,7 +193,10 @@ class ShopifyInventory:
     # -- GraphQL ----------------------------------------------------------------------------------------------
     def _graphql(self, document: str, variables: dict[str, Any], data: type[DataT], cost: float) -> DataT:
         for attempt in range(1, THROTTLE_RETRIES + 2):
-            self._bucket.wait_for(cost)
+            try:
+                self._bucket.wait_for(cost)
+            except RateLimited as short:
+                raise self._client.throttled(short) from None
             response = self._client.request(
                 "POST", self._path, headers=self._headers, json={"query": document, "variables": variables}
             )
@@ -206,8 +210,8 @@ class ShopifyInventory:
                 break
             logger.warning("shopify throttled", attempt=attempt, cost=cost)
         else:
-            wait = self._bucket.wait_seconds(cost)
-            raise RateLimited("shopify throttled", retry_after_seconds=wait or None, system=SYSTEM)
+            wait = self._bucket.wait_seconds(cost) or None
+            raise self._client.throttled(RateLimited("shopify throttled", retry_after_seconds=wait, system=SYSTEM))
         if answer.errors:
             raise _error(answer)
         if answer.data is None:
