@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from infra.local.event_sources import LONG_POLL_SECONDS
 from infra.local.lambda_runtime import InvocationResult
 from infra.local.provision import RuleWiring
 from infra.local.template import ACCOUNT, Template
@@ -61,10 +62,13 @@ class Router:
             elif _RATE.match(rule.schedule):
                 self._spawn(self._tick, rule)
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
         self._stop.set()
+
+    def stop(self) -> None:
+        self.request_stop()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=LONG_POLL_SECONDS + 1)
 
     def fire(self, rule_name: str) -> None:
         """Fire a scheduled rule now, as the scheduler would."""
@@ -87,7 +91,7 @@ class Router:
         while not self._stop.is_set():
             try:
                 messages = self._sqs.receive_message(
-                    QueueUrl=rule.tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                    QueueUrl=rule.tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=LONG_POLL_SECONDS
                 ).get("Messages", [])
             except Exception:  # the emulator is stopping or busy; try again
                 time.sleep(0.2)

@@ -130,7 +130,7 @@ def test_a_refused_order_is_parked_with_its_class_flagged_and_redriven_once_afte
 def test_an_erp_outage_opens_the_breaker_parks_the_work_and_closes_with_nothing_in_a_dlq(
     local_stack: LocalStack,
 ) -> None:
-    expected = erp_outage(local_stack, minutes=0.25, per_channel=1, first=OUTAGE_FIRST_ORDER)
+    expected = erp_outage(local_stack, minutes=10 / 60, per_channel=1, first=OUTAGE_FIRST_ORDER)
     report = collect_outage(local_stack, expected)
     assert report.problems == []
     assert report.opened_after
