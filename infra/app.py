@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import App, Environment, Validations
-from cdk_nag import AwsSolutionsChecks
+from aws_cdk import App, Environment
 
 from infra.config import cdk_context, load_config
+from infra.nag import add_nag_packs
 from infra.stack import CrossdockStack
 
 
@@ -20,8 +20,8 @@ def build_app(env_name: str | None = None, app: App | None = None) -> App:
         config=config,
         env=Environment(account=config.account, region=config.region),
     )
-    # Any unacknowledged AwsSolutions finding fails synth.
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # Any unacknowledged AwsSolutions or Serverless finding fails synth.
+    add_nag_packs(app)
     return app
 
 

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.errors import CircuitOpen, CrossdockError
-from shared.observability import logger
+from shared.observability import failure_fields, logger
 from shared.waiting import SQS_MAX_DELAY_SECONDS, Requeue, Waiting
 
 
@@ -86,11 +86,18 @@ def consume(
             dead_letter(record.body, record.event_source_arn, error, dead_letters, attempts=receives, function=function)
         except Exception as error:
             # A bug, not a planned failure: retried like a retryable error, and parked with a reason on the last
-            # receive rather than moved by SQS with none. Only the type goes on the message: the text may hold data.
-            logger.exception("record failed unexpectedly", message_id=record.message_id, receive_count=receives)
-            if max_receives is None or receives < max_receives:
-                raise
+            # receive rather than moved by SQS with none. Only the type and the frames are logged and passed on:
+            # the text may quote the record (an email in a pydantic error), and what is raised here ends in the
+            # invocation's error (Powertools' BatchProcessingError quotes every record's exception).
+            logger.error(
+                "record failed unexpectedly",
+                message_id=record.message_id,
+                receive_count=receives,
+                **failure_fields(error),
+            )
             unexpected = CrossdockError(f"unexpected {type(error).__name__}: see the function's logs")
+            if max_receives is None or receives < max_receives:
+                raise unexpected from None
             dead_letter(
                 record.body, record.event_source_arn, unexpected, dead_letters, attempts=receives, function=function
             )

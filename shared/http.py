@@ -11,7 +11,7 @@ from typing import Any
 
 from shared.channels.base import WebhookRequest
 from shared.errors import CrossdockError, ValidationFailed
-from shared.observability import logger
+from shared.observability import failure_fields, logger
 
 JSON_HEADERS = {"content-type": "application/json"}
 
@@ -70,8 +70,9 @@ def handle_errors(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             **{k: v for k, v in error.details.items() if k in _LOGGABLE},
         )
         return error_response(error)
-    except Exception:
-        logger.exception("unhandled error")
+    except Exception as error:
+        # The type and the frames, not the text: an exception's message can quote the request body.
+        logger.error("unhandled error", **failure_fields(error))
         return json_response(500, {"error": "internal error", "error_class": "unknown"})
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import traceback
+from typing import Any
 
 from aws_lambda_powertools import Logger
+from pydantic import ValidationError
 
 # Service name and level come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL, set per function by infra.
 logger = Logger()
@@ -13,3 +16,32 @@ logger = Logger()
 # at INFO httpx logs request URLs (which can hold an email). Libraries speak up only for warnings.
 for _name in ("boto3", "botocore", "urllib3", "s3transfer", "httpx", "httpcore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
+
+_FRAMES = 10
+
+
+def failure_fields(error: BaseException) -> dict[str, Any]:
+    """What a log may say about an unexpected exception: its type and where it was raised, never its text.
+
+    Use instead of ``logger.exception``: an exception's message can quote the input (a pydantic error its
+    ``input_value``, a ``KeyError`` its key, a JSON error the document), and the input can be personal data.
+    """
+    frames = traceback.extract_tb(error.__traceback__)[-_FRAMES:]
+    fields: dict[str, Any] = {
+        "error_type": type(error).__name__,
+        "raised_at": [f"{'/'.join(f.filename.split('/')[-2:])}:{f.lineno} in {f.name}" for f in frames],
+    }
+    causes: list[str] = []
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(causes) < _FRAMES:
+        causes.append(type(cause).__name__)
+        cause = cause.__cause__ or cause.__context__
+    if causes:
+        fields["caused_by"] = causes
+    if isinstance(error, ValidationError):
+        # Where and what kind of problem, without the input: enough to find the model and the field.
+        fields["problems"] = [
+            {"loc": ".".join(str(part) for part in e["loc"]), "type": e["type"]}
+            for e in error.errors(include_url=False, include_input=False, include_context=False)
+        ][:_FRAMES]
+    return fields

@@ -17,6 +17,7 @@ from constructs import Construct
 from infra.components.lambda_factory import LambdaFactory
 from infra.components.monitoring import Monitoring
 from infra.components.queue_with_dlq import QueueWithDlq
+from infra.nag import acknowledge
 
 
 class Consumer(Construct):
@@ -69,6 +70,13 @@ class Consumer(Construct):
                 report_batch_item_failures=True,
                 max_concurrency=max_concurrency,
             )
+        )
+        acknowledge(
+            self.function,
+            "LambdaEventSourceMappingDestination",
+            "An SQS event source takes no on-failure destination (streams and Kafka do): a record that keeps "
+            "failing goes to the buffer's DLQ by its redrive policy, or is put there at once with its reason.",
+            pack="Serverless",
         )
 
     def also_on(self, name: str, pattern: events.EventPattern) -> events.Rule:

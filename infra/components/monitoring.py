@@ -29,6 +29,7 @@ from constructs import Construct, IValidation
 from infra.components.alarm_rules import QUIET, function_alarms, http_api_alarms, queue_alarms
 from infra.components.slo_alarms import business_slos
 from infra.config import EnvConfig
+from infra.nag import acknowledge
 
 
 class Monitoring(Construct):
@@ -38,6 +39,13 @@ class Monitoring(Construct):
         self.topic = sns.Topic(self, "AlarmTopic", display_name=f"{config.prefix} alarms", enforce_ssl=True)
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+            acknowledge(
+                self.topic,
+                "SNSRedrivePolicy",
+                "The one subscription is the on-call e-mail: an alarm mail SNS could not deliver is worth nothing "
+                "later from a DLQ, and the alarm stays in ALARM on the dashboard and in CloudWatch until it clears.",
+                pack="Serverless",
+            )
         self._action = cw_actions.SnsAction(self.topic)
         self.facade = MonitoringFacade(
             self,

@@ -21,6 +21,7 @@ from infra.components.operations_table import OperationsTable
 from infra.components.orders_table import OrdersTable
 from infra.components.webhook_api import WebhookApi
 from infra.config import EnvConfig
+from infra.nag import acknowledge
 
 INTAKE = "crossdock.intake"
 ORDERS = "crossdock.orders"
@@ -177,7 +178,7 @@ class OrderJourney(Construct):
         operations.use_breakers(reconcile)
         for platform, schedule in sorted(config.reconcile.items()):
             # Scheduled rules live on the default bus; one per channel, the channel in its constant input.
-            events.Rule(
+            schedule_rule = events.Rule(
                 self,
                 f"Reconcile{platform.title().replace('_', '')}",
                 schedule=events.Schedule.rate(Duration.minutes(schedule.every_minutes)),
@@ -190,4 +191,11 @@ class OrderJourney(Construct):
                         retry_attempts=2,
                     )
                 ],
+            )
+            acknowledge(
+                schedule_rule,
+                "EventBusDLQ",
+                "A reconciliation tick carries only its constant input: one EventBridge could not deliver is made "
+                "up by the next tick, whose look-back window overlaps it. A DLQ of ticks would hold nothing to redo.",
+                pack="Serverless",
             )

@@ -7,6 +7,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.components.monitoring import Monitoring
+from infra.nag import acknowledge
 
 DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to find the cause and replay
 
@@ -31,6 +32,13 @@ class QueueWithDlq(Construct):
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             fifo=fifo or None,
+        )
+        acknowledge(
+            self.dlq,
+            "SQSRedrivePolicy",
+            "This is the dead-letter queue, the end of the line: its messages wait 14 days, alarmed on count and "
+            "age, for an operator to read and redrive them (crossdock dlq). A DLQ of a DLQ would only move them.",
+            pack="Serverless",
         )
         self.queue = sqs.Queue(
             self,

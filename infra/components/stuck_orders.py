@@ -22,6 +22,7 @@ from infra.components.monitoring import Monitoring
 from infra.components.operations_table import OperationsTable
 from infra.components.orders_table import OrdersTable
 from infra.config import EnvConfig
+from infra.nag import acknowledge
 from shared.metrics import EMITTED_BY, OPEN_BREAKERS, STUCK_ORDERS
 
 PACKAGE = EMITTED_BY[STUCK_ORDERS]
@@ -57,11 +58,18 @@ class StuckOrders(Construct):
         orders.grant(self.function)
         operations.read_breakers(self.function)
         # On the default bus, as every schedule; a missed run is made up by the next one, so two retries do.
-        events.Rule(
+        schedule = events.Rule(
             self,
             "Schedule",
             schedule=events.Schedule.rate(Duration.minutes(policy.detect_every_minutes)),
             targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
+        )
+        acknowledge(
+            schedule,
+            "EventBusDLQ",
+            "A detector tick has no input: one EventBridge could not deliver is made up by the next run, which "
+            "counts the stuck orders afresh. A DLQ of ticks would hold nothing to redo.",
+            pack="Serverless",
         )
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for status, minutes in sorted(policy.after_minutes.items()):

@@ -77,15 +77,19 @@ class CarrierWebhookAdapter(WebhookAdapterBase):
         if milestone is None:
             return Ignored(topic=EVENT, reason=f"tag {tracking.tag[:64]} is not a shipment milestone")
         checkpoint = _checkpoint(tracking)
-        progress = ShipmentProgress(
-            order_key=tracking.order_id,  # stands in until the intake resolves the reference
-            milestone=milestone,
-            at=_at(update, checkpoint),
-            reported_by=PLATFORM,
-            tracking_number=tracking.tracking_number,
-            carrier=tracking.slug,
-            detail=_detail(tracking, checkpoint),
-        )
+        try:
+            progress = ShipmentProgress(
+                order_key=tracking.order_id,  # stands in until the intake resolves the reference
+                milestone=milestone,
+                at=_at(update, checkpoint),
+                reported_by=PLATFORM,
+                tracking_number=tracking.tracking_number,
+                carrier=tracking.slug,
+                detail=_detail(tracking, checkpoint),
+            )
+        except ValidationError as error:
+            # The checkpoint's own text time is read here, not by the payload model: it can still be out of range.
+            raise as_validation_failed(error, "carrier tracking_update") from None
         # The event is the checkpoint, whichever AfterShip event (or replay of one) announced it.
         when = (checkpoint.checkpoint_time if checkpoint else None) or _iso(tracking.updated_at) or str(update.ts)
         event_key = f"{PLATFORM}:{tracking.slug}:{tracking.tracking_number}:{tracking.tag}:{when}"

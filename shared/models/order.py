@@ -8,8 +8,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
+from shared.models.instants import AwareDatetime
 from shared.models.money import CurrencyCode, DecimalStr, Money
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=255)]

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
 from infra.local.iam import signed
+from infra.local.log_needles import personal_data_needles, scenario_payloads, secret_needles, signature_needles
+from infra.local.log_scan import Needle, scan_files
 from infra.local.report import order_statuses
 from infra.local.report_after_sale import JOURNEY, AfterSaleReport, collect_after_sale
 from infra.local.report_inventory import inventory_table_name
 from infra.local.sandboxes.netsuite import NetSuiteSandbox
+from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.scenario_after_sale import AfterSaleExpected, place_orders, ship_and_return
+from infra.local.scenario_orders import SHOPIFY_BASE_ID
 from infra.local.stack import LocalStack
 from shared.aws.inventory_ledger import DynamoInventoryLedger
 from shared.ids import safe_ref
@@ -57,9 +62,9 @@ def test_shipments_during_an_erp_outage_wait_and_then_flow_with_nothing_in_a_dlq
         assert invoice["created_at"] >= expected.outage[1]  # made once the ERP was back, not before
     depths = local_stack.queue_depths()
     # This journey's DLQs (another module on this stack dead-letters on purpose).
-    after_sale = {name: sum(depth) for name, depth in depths.items() if "AfterSale" in name and "Dlq" in name}
-    assert len(after_sale) == 4
-    assert not any(after_sale.values()), after_sale
+    dlqs = {name: sum(depth) for name, depth in depths.items() if "AfterSale" in name and "Dlq" in name}
+    assert len(dlqs) == 4
+    assert not any(dlqs.values()), dlqs
 
 
 def test_a_duplicated_return_gives_one_credit_memo_and_one_refund_of_the_credited_amount(
@@ -112,3 +117,30 @@ def test_returns_the_rules_refuse_get_a_422_with_the_reason(
 def test_the_timeline_shows_the_whole_journey(after_sale: tuple[AfterSaleExpected, AfterSaleReport]) -> None:
     _, report = after_sale
     assert report.journey == list(JOURNEY)
+
+
+def test_the_logs_hold_no_secret_signature_or_personal_data(
+    local_stack: LocalStack, after_sale: tuple[AfterSaleExpected, AfterSaleReport]
+) -> None:
+    # Last: every channel's orders, shipments, returns, refusals and an outage have been through the functions.
+    assert local_stack.provisioned
+    sandboxes = list(local_stack.sandboxes.values())
+    needles = [
+        *secret_needles(local_stack.provisioned.secrets, sandboxes),
+        *signature_needles(sandboxes),
+        *personal_data_needles(scenario_payloads()),
+    ]
+    kinds = Counter(needle.kind for needle in needles if needle.scannable)
+    # Something to look for of every kind: webhook secrets and credentials, the signatures of every delivery.
+    assert kinds["secret"] >= 8
+    assert kinds["signature"] >= 20
+    assert min(kinds["email"], kinds["phone"], kinds["address"], kinds["name+address"]) >= 2
+    logs = sorted(local_stack.log_dir.glob("*.log"))
+    assert len(logs) >= 10
+    # The scan reads these very logs: an order key, logged on purpose, is found.
+    shopify = local_stack.sandboxes["shopify"]
+    assert isinstance(shopify, ShopifySandbox)
+    order_key = f"shopify:{shopify.shop_domain}:{SHOPIFY_BASE_ID + FIRST_ORDER}"
+    assert scan_files(logs, [Needle.literal("canary", order_key)])
+    hits = scan_files(logs, needles)
+    assert not hits, "\n".join(str(hit) for hit in hits)

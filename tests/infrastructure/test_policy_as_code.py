@@ -1,16 +1,19 @@
-"""cdk-nag AwsSolutions with zero unacknowledged findings, reasons on every acknowledgment, cfn-lint clean."""
+"""cdk-nag AwsSolutions and Serverless with zero unacknowledged findings, reasons on every acknowledgment, cfn-lint
+clean."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from aws_cdk import App, Duration, Stack, Validations
+from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_sqs as sqs
-from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint_file
 
 from infra.components.monitoring import Monitoring
 from infra.components.queue_with_dlq import QueueWithDlq
 from infra.config import EnvConfig
+from infra.nag import add_nag_packs
 from tests.infrastructure.conftest import Synth
 
 # W3005: CDK writes DependsOn that is also implied by a Ref; AWS's own linter flags it, CloudFormation doesn't mind.
@@ -18,29 +21,38 @@ CFN_LINT_FALSE_POSITIVES = {"W3005"}
 
 
 def test_synth_passed_cdk_nag(stack: Synth) -> None:
-    """build_app adds AwsSolutionsChecks: an unacknowledged finding would have failed synth in the fixture."""
+    """build_app adds both packs: an unacknowledged finding would have failed synth in the fixture."""
     assert stack.template_json["Resources"]
 
 
-def test_every_acknowledgment_has_a_reason(stack: Synth) -> None:
-    acknowledged = {}
-    for construct in stack.app.node.find_all():
-        for entry in construct.node.metadata:
-            if entry.type == "aws:cdk:acknowledged-rules":
-                acknowledged.update({f"{construct.node.path}:{rule}": reason for rule, reason in entry.data.items()})
-    assert acknowledged
+def acknowledgments(template: dict[str, Any]) -> dict[str, str]:
+    """``<resource>:<pack>::<rule>`` → reason, as the template's ``Metadata.cdk_nag.rules_to_suppress`` has them."""
+    found = {}
+    for logical_id, resource in template["Resources"].items():
+        for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
+            found[f"{logical_id}:{rule['id']}"] = rule["reason"]
+    return found
+
+
+def test_every_acknowledgment_of_both_packs_is_in_the_template_with_a_reason(stack: Synth) -> None:
+    acknowledged = acknowledgments(stack.template_json)
+    packs = {where.split(":", 1)[1].split("::")[0] for where in acknowledged}
+    assert packs == {"AwsSolutions", "Serverless"}
     for where, reason in acknowledged.items():
-        assert len(reason.split()) >= 8, f"{where}: say why"
+        assert len(reason.strip()) >= 20, f"{where}: say why ({reason!r})"
+        assert len(reason.split()) >= 8, f"{where}: say why ({reason!r})"
 
 
-def test_cdk_nag_does_fail_an_unacknowledged_finding() -> None:
-    """The check above proves something only if cdk-nag is really wired: a queue without a DLQ must fail."""
+def test_cdk_nag_does_fail_an_unacknowledged_finding_of_either_pack() -> None:
+    """The checks above prove something only if both packs are really wired: a queue without a DLQ fails each."""
     app = App()
     bad = Stack(app, "Bad")
     sqs.Queue(bad, "NoDlq")
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    with pytest.raises(RuntimeError, match="AwsSolutions-SQS3"):
+    add_nag_packs(app)
+    with pytest.raises(RuntimeError) as failed:
         app.synth()
+    assert "AwsSolutions-SQS3" in str(failed.value)
+    assert "Serverless-SQSRedrivePolicy" in str(failed.value)
 
 
 def test_queue_with_dlq_unit_passes_nag_and_wires_redrive_and_alarms() -> None:
@@ -48,7 +60,7 @@ def test_queue_with_dlq_unit_passes_nag_and_wires_redrive_and_alarms() -> None:
     stack = Stack(app, "Unit")
     monitoring = Monitoring(stack, "Monitoring", config=EnvConfig(name="dev"))
     unit = QueueWithDlq(stack, "Orders", monitoring=monitoring, consumer_timeout=Duration.seconds(30))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    add_nag_packs(app)
     template = app.synth().get_stack_by_name("Unit").template
     queues = {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::SQS::Queue"}
     main = next(p for p in queues.values() if "RedrivePolicy" in p)

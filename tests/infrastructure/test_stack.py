@@ -65,13 +65,16 @@ def test_dedupe_window_covers_shopify_retries(stack: Synth) -> None:
 
 def test_tables_on_demand_with_pitr_per_env(stack: Synth) -> None:
     config = config_of(stack)
-    tables = stack.resources("AWS::DynamoDB::GlobalTable").values()
-    assert len(tables) == 4  # idempotency, orders, inventory, operations
-    for table in tables:
+    # Named by logical id without CDK's 8-character hash, e.g. OperationsTable.
+    tables = {logical_id[:-8]: t for logical_id, t in stack.resources("AWS::DynamoDB::GlobalTable").items()}
+    assert sorted(tables) == ["IdempotencyTable", "InventoryTable", "OperationsTable", "OrdersTable"]
+    for name, table in tables.items():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
-        pitr = props["Replicas"][0].get("PointInTimeRecoverySpecification", {})
-        assert pitr.get("PointInTimeRecoveryEnabled", False) is config.point_in_time_recovery
+        # Every replica, as the environment says (absent means off).
+        for replica in props["Replicas"]:
+            pitr = replica.get("PointInTimeRecoverySpecification", {})
+            assert pitr.get("PointInTimeRecoveryEnabled", False) is config.point_in_time_recovery, name
         assert table["DeletionPolicy"] == ("Delete" if config.removal_policy == "destroy" else "Retain")
 
 

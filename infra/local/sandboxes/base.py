@@ -96,6 +96,7 @@ class Delivery:
     label: str = ""
     status: int | None = None
     delivered_at: float | None = None
+    sent_headers: dict[str, str] | None = None  # as they crossed the wire: what a log scan must not find
 
 
 class Sandbox:
@@ -187,7 +188,7 @@ class Sandbox:
         with httpx.Client(timeout=timeout) as client:
             for delivery in due:
                 try:
-                    headers = self.delivery_headers(delivery)
+                    headers = delivery.sent_headers = self.delivery_headers(delivery)
                     response = client.post(delivery.url, headers=headers, content=delivery.body)
                     delivery.status = response.status_code
                 except httpx.HTTPError:

@@ -11,7 +11,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 def _as_utc(value: datetime) -> datetime:
     # The *_gmt fields are UTC written without an offset ("2026-11-30T15:42:17").
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        # e.g. 0001-01-01T00:00:00+14:00: pydantic turns only a ValueError into a validation error (a 400).
+        raise ValueError("datetime out of range") from None
 
 
 def _blank_is_none(value: Any) -> Any:
