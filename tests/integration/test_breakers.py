@@ -176,7 +176,8 @@ def test_an_open_erp_breaker_parks_the_shipments_in_their_queue_with_no_erp_call
     assert route.call_count == 0
     parked = [r for r in json_logs.records() if r["message"] == "record parked: breaker open"]
     assert [r["system"] for r in parked] == ["netsuite"] * 3
-    assert all(119 <= cast(int, r["delay"]) <= 120 for r in parked)  # until the probe is due
+    # Until the probe is due (opened for 120 s just now; a loaded machine may take a few seconds to get here).
+    assert all(90 <= cast(int, r["delay"]) <= 120 for r in parked)
     sqs = boto3.client("sqs")
     waiting = sqs.get_queue_attributes(QueueUrl=invoicer["invoice"], AttributeNames=["All"])["Attributes"]
     assert waiting["ApproximateNumberOfMessagesDelayed"] == "3"
