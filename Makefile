@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install java build synth schemas lint test test-unit test-integration test-infra test-e2e demo local clean
+.PHONY: help install java build synth schemas lint test test-unit test-integration test-infra test-e2e demo chaos local bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -55,7 +55,10 @@ lint: $(PY_STAMP) ## ruff (lint + format check) and mypy --strict
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/mypy
 
-test: install build lint ## every test tier: unit, integration, infrastructure, e2e
+# The installs (network) run side by side, then the build (pip, disk) beside the lint (CPU), then the tests.
+test: ## every test tier: unit, integration, infrastructure, e2e
+	$(MAKE) --no-print-directory -j3 $(PY_STAMP) $(NODE_STAMP) java
+	$(MAKE) --no-print-directory -j2 build lint
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test-unit: $(PY_STAMP)
@@ -72,6 +75,12 @@ test-e2e: install build
 
 demo: install build ## run the whole topology locally, play the scenario, print the report, stop
 	$(BIN)/crossdock local demo
+
+bench: install build ## measure cold start, hot path and cost next to baselines: bench/results.json and a table
+	$(PY) -m infra.bench
+
+chaos: install build ## the journeys with faults everywhere (>= 10,000), then check: lost 0, duplicated 0
+	$(BIN)/crossdock local chaos --plan full
 
 local: install build ## run the local stack until Ctrl-C (prints the API, sandbox URLs and local secrets)
 	$(BIN)/crossdock local up

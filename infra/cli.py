@@ -91,6 +91,34 @@ def local_demo(
         raise typer.Exit(1)
 
 
+@local.command("chaos")
+def local_chaos(
+    plan: str = typer.Option("full", help="full (at least 10,000 faults) or ci (a smaller run)"),
+    orders: int | None = typer.Option(None, min=2, help="Orders per channel (default: the plan's)"),
+    seed: int | None = typer.Option(None, help="Seed of the traffic and the faults (default: the plan's)"),
+    env: str = typer.Option("dev", help="Which environment's template to run"),
+) -> None:
+    """Play the journeys on the local stack with faults everywhere, then check: exits 1 if anything was lost or
+    done twice (or any other invariant broke)."""
+    from dataclasses import replace
+
+    from infra.local.chaos.checker import render
+    from infra.local.chaos.plan import PLANS
+    from infra.local.chaos.run import run
+
+    if plan not in PLANS:
+        raise typer.BadParameter(f"unknown plan {plan!r}: one of {', '.join(PLANS)}", param_hint="--plan")
+    chosen = PLANS[plan]
+    chosen = replace(
+        chosen, orders_per_channel=orders or chosen.orders_per_channel, seed=chosen.seed if seed is None else seed
+    )
+    with console.status(f"chaos: {chosen.orders_per_channel} orders per channel, seed {chosen.seed}..."):
+        verdict, seconds = run(chosen, env)
+    print(render(verdict, seconds))  # noqa: T201 - the summary is the command's output
+    if not verdict.valid:
+        raise typer.Exit(1)
+
+
 def _print_endpoints(stack: object) -> None:
     from infra.local.stack import LocalStack
 

@@ -5,6 +5,7 @@ Nothing slow runs here: one secret read (cached), one conditional write, one Put
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +69,9 @@ class IntakeDeps:
             publish = idempotent_function(
                 _publish,
                 data_keyword_argument="idempotency",
-                persistence_store=self.persistence,
+                # A store of its own per platform: Powertools configures a store once, so a shared one would keep
+                # the first platform's window for all (the same table and client underneath).
+                persistence_store=copy.copy(self.persistence),
                 config=config,
                 output_serializer=PydanticSerializer(Ack),
                 # A fixed prefix: keys survive a renamed function or module.

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,8 @@ class LocalFunction:
     invocations: int = 0
     errors: int = 0
     timeouts: int = 0
+    crashes: int = 0  # the execution environment exited mid-invocation
+    last_crash_deadline: float = 0.0  # when the latest crashed invocation would have timed out (epoch seconds)
     cold_starts: int = 0
 
     def __post_init__(self) -> None:
@@ -125,6 +127,9 @@ class LocalFunction:
                 with self._lock:
                     self.errors += 1
                     self.timeouts += int(failure[0] == "Sandbox.Timedout")
+                    if failure[0] == "Runtime.ExitError":
+                        self.crashes += 1
+                        self.last_crash_deadline = max(self.last_crash_deadline, deadline)
                 return InvocationResult(False, None, failure[0], failure[1], duration, cold)
             with self._lock:
                 self._idle.append(worker)
@@ -158,6 +163,12 @@ class LocalFunction:
             raise
         return worker, True
 
+    def set_environment(self, extra: dict[str, str], *, drop: tuple[str, ...] = ()) -> None:
+        """Change the environment of the workers started from now on, and retire the idle ones (call it quiet)."""
+        environment = {k: v for k, v in self.spec.environment.items() if k not in drop}
+        self.spec = replace(self.spec, environment={**environment, **extra})
+        self.stop()
+
     def _kill(self, worker: _Worker) -> None:
         worker.process.kill()
         worker.process.wait(timeout=5)
@@ -165,10 +176,11 @@ class LocalFunction:
     def stop(self) -> None:
         with self._lock:
             workers, self._all, self._idle = self._all, [], []
-        for worker in workers:
+        for worker in workers:  # every worker told first, so they wind down together
             with contextlib.suppress(OSError):
                 if worker.process.stdin:
                     worker.process.stdin.close()  # EOF: the worker returns on its own
+        for worker in workers:
             try:
                 worker.process.wait(timeout=2)
             except subprocess.TimeoutExpired:

@@ -77,16 +77,16 @@ def collect_after_sale(stack: LocalStack, expected: AfterSaleExpected) -> AfterS
         for record in erp[kind]:
             by_external_id.setdefault(str(record["external_id"]), []).append(record)
     shipments = wms.snapshot()["shipments"]
-    channel_records = _channel_records(stack)
+    records = channel_records(stack)
     for shipment_id, order_key in sorted(expected.shipments.items()):
-        _check_shipment(report, order_key, shipments[int(shipment_id)], by_external_id, channel_records)
+        _check_shipment(report, order_key, shipments[int(shipment_id)], by_external_id, records)
     returns = wms.snapshot()["returns"]
     for case in expected.returns:
         receipt = next((r for r in returns.values() if r.get("reference_id") == case.rma_number), None)
         if receipt is None:
             report.not_credited_once.append(f"{case.rma_number}: the warehouse has no receipt")
             continue
-        _check_return(report, case.order_key, case.rma_number, str(receipt["id"]), by_external_id, channel_records)
+        _check_return(report, case.order_key, case.rma_number, str(receipt["id"]), by_external_id, records)
     for refused, status, error in expected.refused:
         if status != 422 or not error:
             report.refused_wrongly.append(f"{refused}: answered {status} {error!r} (want 422 with a reason)")
@@ -99,11 +99,11 @@ def collect_after_sale(stack: LocalStack, expected: AfterSaleExpected) -> AfterS
         "  duplicate deliveries sent": expected.duplicates_sent,
         "ERP item fulfillments": len(erp["item_fulfillments"]),
         "ERP invoices": len(erp["invoices"]),
-        "channel fulfillments": sum(len(v) for k, v in channel_records.items() if k[1] == "fulfillment"),
+        "channel fulfillments": sum(len(v) for k, v in records.items() if k[1] == "fulfillment"),
         "RMAs authorized": len(erp["return_authorizations"]),
         "RMAs refused (422)": sum(1 for _, status, _ in expected.refused if status == 422),
         "ERP credit memos": len(erp["credit_memos"]),
-        "channel refunds": sum(len(v) for k, v in channel_records.items() if k[1] == "refund"),
+        "channel refunds": sum(len(v) for k, v in records.items() if k[1] == "refund"),
     }
     if expected.journey_order:
         report.journey = _journey(stack, expected.journey_order)
@@ -128,7 +128,7 @@ def _check_shipment(
     if kind not in API_CHANNELS:
         return
     tracking = str((shipment.get("tracking") or {}).get("tracking_number"))
-    made = [r for r in channel.get((order_key, "fulfillment"), []) if _is_for(r, shipment_id, tracking)]
+    made = [r for r in channel.get((order_key, "fulfillment"), []) if is_for_shipment(r, shipment_id, tracking)]
     if len(made) != 1:
         report.not_fulfilled_once.append(f"{order_key} shipment {shipment_id}: {len(made)} channel fulfillments")
         return
@@ -163,7 +163,7 @@ def _check_return(
             report.refund_not_credit.append(f"{rma_number}: refunded {refunded}, credited {credited}")
 
 
-def _is_for(record: Mapping[str, Any], shipment_id: str, tracking: str) -> bool:
+def is_for_shipment(record: Mapping[str, Any], shipment_id: str, tracking: str) -> bool:
     """A channel's record of one shipment: by its tracking number, or (WooCommerce notes) by our marker."""
     if f"[crossdock shipment {shipment_id}]" in str(record.get("note", "")):
         return True
@@ -171,7 +171,7 @@ def _is_for(record: Mapping[str, Any], shipment_id: str, tracking: str) -> bool:
     return tracking in [str(n) for n in numbers]
 
 
-def _channel_records(stack: LocalStack) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def channel_records(stack: LocalStack) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """(order key, "fulfillment" | "refund") → what the channel made, from each sandbox's logs."""
     records: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for kind in API_CHANNELS:

@@ -74,7 +74,7 @@ def ship_and_return(
     wms, carrier, netsuite = _sandboxes(stack)
     expected = AfterSaleExpected()
     chosen = _choose(order_keys, per_channel)
-    releases = {key: _releases(wms, key) for key in chosen}
+    releases = {key: releases_of(wms, key) for key in chosen}
     chosen = [key for key in chosen if releases[key]]
     if len(chosen) < 5:
         raise RuntimeError(f"the after-sale phase needs 5 released orders, found {len(chosen)}")
@@ -182,7 +182,7 @@ def _choose(order_keys: list[str], per_channel: int) -> list[str]:
     return [key for batch in rounds for key in batch]
 
 
-def _releases(wms: WmsSandbox, order_key: str) -> list[dict[str, Any]]:
+def releases_of(wms: WmsSandbox, order_key: str) -> list[dict[str, Any]]:
     prefix = erp_external_id(order_key) + "-"
     return sorted(
         (o for o in wms.orders.values() if str(o["reference_id"]).startswith(prefix) and o["status"] != "Cancelled"),
@@ -221,7 +221,7 @@ def _flush(stack: LocalStack) -> None:
         sandbox.flush_webhooks(shuffle=True)
 
 
-def _shipped(wms: WmsSandbox, order: dict[str, Any]) -> dict[str, int]:
+def shipped_quantities(wms: WmsSandbox, order: dict[str, Any]) -> dict[str, int]:
     quantities: dict[str, int] = {}
     for shipment in wms.snapshot()["shipments"].values():
         if shipment["order_id"] == order["id"] and shipment["status"] == "Completed":
@@ -261,7 +261,7 @@ def _returns(
         shopify = stack.sandboxes["shopify"]
         assert isinstance(shopify, ShopifySandbox)
         shopify.mark_paid(int(order_key.rsplit(":", 1)[-1]))
-    shipped = _shipped(wms, order)
+    shipped = shipped_quantities(wms, order)
     sku, units = max(shipped.items(), key=lambda item: item[1])
     quantity = 2 if restock_and_scrap and units >= 2 else 1
     response = _authorize(stack, order_key, f"{order_key}:return-1", [(sku, quantity, "damaged")])
@@ -292,8 +292,8 @@ def _refused(
     old_orders: list[dict[str, Any]],
 ) -> None:
     """Requests the rules refuse, each with its reason; nothing of them may reach the ERP."""
-    sku, units = next(iter(_shipped(wms, orders[0]).items()))
-    old_sku, _ = next(iter(_shipped(wms, old_orders[0]).items()))
+    sku, units = next(iter(shipped_quantities(wms, orders[0]).items()))
+    old_sku, _ = next(iter(shipped_quantities(wms, old_orders[0]).items()))
     cases = [
         ("more than shipped", order_key, [(sku, units + 1, "damaged")]),
         ("unknown reason", order_key, [(sku, 1, "changed_my_mind")]),

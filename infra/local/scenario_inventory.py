@@ -60,14 +60,17 @@ class InventoryExpected:
     burst_seconds: float = 0.0
 
 
-def seed(stack: LocalStack, rng: random.Random, *, with_burst_skus: bool = True) -> InventoryExpected:
+def seed(
+    stack: LocalStack, rng: random.Random, *, with_burst_skus: bool = True, stock_factor: int = STOCK_FACTOR
+) -> InventoryExpected:
     """Count the warehouses, list every SKU on every channel, and let the first sync run.
 
-    ``with_burst_skus``: also the 1,000 SKUs the burst changes (the demo; the e2e tests bring their own).
+    ``with_burst_skus``: also the 1,000 SKUs the burst changes (the demo; the e2e tests bring their own);
+    ``stock_factor``: the warehouses hold this many times the ERP's sample counts (more orders need more).
     """
     wms = _sandbox(stack, "wms", WmsSandbox)
-    east = {item.sku: item.east * STOCK_FACTOR for item in SEED_ITEMS if item.sku != FLASH_SKU}
-    west = {item.sku: item.west * STOCK_FACTOR for item in SEED_ITEMS if item.sku != FLASH_SKU}
+    east = {item.sku: item.east * stock_factor for item in SEED_ITEMS if item.sku != FLASH_SKU}
+    west = {item.sku: item.west * stock_factor for item in SEED_ITEMS if item.sku != FLASH_SKU}
     if with_burst_skus:
         east.update({sku: rng.randint(20, 200) for sku in burst_skus()})
     east[FLASH_SKU] = 0  # the flash sale's units arrive later

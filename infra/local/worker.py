@@ -16,6 +16,7 @@ import traceback
 from typing import IO, Any
 
 from infra.assets import ASSET_DIR
+from infra.local import crashes
 
 _HEADER = struct.Struct(">I")
 
@@ -59,6 +60,7 @@ def main() -> None:
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     sys.stdout = sys.stderr = log
     sys.path.insert(0, str(ASSET_DIR))  # the built asset, as Lambda would unpack it
+    crashes.install(os.environ.get(crashes.ENV_VAR))  # the chaos run only
     module_name, function_name = handler_path.rsplit(".", 1)
     handler = init_error = None
     try:
@@ -76,6 +78,7 @@ def main() -> None:
         if handler is None:
             write_message(protocol_out, ["error", type(init_error).__name__, str(init_error)])
             continue
+        crashes.arm(event)
         try:
             result = handler(event, Context(request_id, deadline))
         except Exception as error:

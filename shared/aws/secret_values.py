@@ -7,12 +7,13 @@ Either way the work is retried later, never dropped.
 from __future__ import annotations
 
 from functools import cached_property
-
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from typing import TYPE_CHECKING
 
 from shared.aws import clients
 from shared.errors import DownstreamUnavailable
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 
 class CachedSecrets:
@@ -22,10 +23,15 @@ class CachedSecrets:
 
     @cached_property
     def _provider(self) -> SecretsProvider:
+        # Powertools parameters imports boto3 (and s3transfer) at import: only the first secret read pays for it.
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
         return SecretsProvider(boto3_client=clients.client("secretsmanager"))
 
     def value(self, name: str, *, what: str) -> str:
         """The secret ``<prefix><name>``; ``what`` names it in the error."""
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
         try:
             return str(self._provider.get(f"{self.prefix}{name}", max_age=self._max_age))
         except GetParameterError as error:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from shared.aws.breakers import BreakerSettings, breaker_for
 from shared.aws.connections import SecretsManagerConnections
-from shared.channels.connected import ConnectedChannels
 from shared.channels.inventory import ChannelInventory, inventory_api_for
 from shared.connections import Connected
 
 if TYPE_CHECKING:
+    from shared.channels.connected import ConnectedChannels
     from shared.erp.netsuite import NetSuiteErp
     from shared.wms.shipbob import ShipBobWms
 
@@ -40,6 +40,10 @@ def connected_wms(env: SystemsEnv) -> Connected[ShipBobWms]:
 
 
 def connected_channels(env: SystemsEnv) -> ConnectedChannels:
+    # Here, not at the top: it loads the channel registry, every webhook adapter with its payload models, which a
+    # function that calls only the ERP or the WMS never needs.
+    from shared.channels.connected import ConnectedChannels
+
     return ConnectedChannels(_connections(env), lambda platform: breaker_for(platform, env))
 
 

@@ -42,6 +42,11 @@ class Faults(BaseModel):
     # Writes refused as the system refuses bad data (NetSuite: a field an admin just made mandatory). Ops fix
     # the cause in the system, then redrive: what the DLQ workbench is for.
     refuse_writes: bool = False
+    # No answer at all, as a timeout looks to the caller: the connection closes before a response. ``timeout_rate``
+    # drops the request before it runs; ``commit_then_timeout_rate`` runs a write, commits it, then drops the answer.
+    # (A dropped connection and a read timeout take the same path in ``OutboundClient``; dropping costs no wait.)
+    timeout_rate: float = Field(default=0.0, ge=0, le=1)
+    commit_then_timeout_rate: float = Field(default=0.0, ge=0, le=1)
 
 
 @dataclass
@@ -63,7 +68,7 @@ class Request:
 
 @dataclass
 class Response:
-    status: int = 200
+    status: int = 200  # 0: no answer, the connection is closed (a timeout fault)
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -111,6 +116,7 @@ class Sandbox:
         self.lock = threading.RLock()
         self.faults = Faults()
         self.calls: Counter[str] = Counter()
+        self.injected: Counter[str] = Counter()  # faults injected, by kind
         self.outbox: list[Delivery] = []
         self.webhook_targets: list[str] = []
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
@@ -159,6 +165,7 @@ class Sandbox:
         with self.lock:
             self.faults = Faults()
             self.calls.clear()
+            self.injected.clear()
             self.outbox.clear()
             self.reset_state()
 
@@ -222,6 +229,9 @@ class Sandbox:
                     body=self.rfile.read(length) if length else b"",
                 )
                 response = sandbox.dispatch(request)
+                if response.status == 0:
+                    self.close_connection = True  # no status line: the caller sees the connection drop
+                    return
                 payload = response.encode()
                 try:
                     self.send_response(response.status)
@@ -262,30 +272,49 @@ class Sandbox:
         faults = self.faults
         now = self.clock.now()
         if any(start <= now < end for start, end in faults.outages):
-            return self.fault_response(503)
+            return self._injected("outage", self.fault_response(503))
         if faults.refuse_writes and request.method in ("POST", "PUT", "PATCH"):
             return self.refusal_response()
         with self.lock:
             if faults.max_concurrency is not None and self._in_flight >= faults.max_concurrency:
-                return self.concurrency_response()
+                return self._injected("concurrency 429", self.concurrency_response())
             self._in_flight += 1
         try:
             if faults.latency_ms:
                 time.sleep(faults.latency_ms / 1000)
-            roll = self.random.random()
+            with self.lock:
+                roll = self.random.random()
             if roll < faults.rate_limit_rate:
                 response = self.fault_response(429)
                 response.headers["Retry-After"] = str(faults.retry_after_seconds)
-                return response
-            if roll < faults.rate_limit_rate + faults.error_rate:
-                return self.fault_response(self.random.choice([500, 502, 503]))
+                return self._injected("429", response)
+            roll -= faults.rate_limit_rate
+            if roll < faults.error_rate:
+                with self.lock:
+                    status = self.random.choice([500, 502, 503])
+                return self._injected("5xx", self.fault_response(status))
+            roll -= faults.error_rate
+            if roll < faults.timeout_rate:
+                return self._injected("timeout", Response(0))
             try:
-                return handler(request)
+                response = handler(request)
             except HttpError as error:
                 return error.response
+            write = request.method in ("POST", "PUT", "PATCH", "DELETE")
+            if write and response.status < 300 and faults.commit_then_timeout_rate > 0:
+                with self.lock:
+                    dropped = self.random.random() < faults.commit_then_timeout_rate
+                if dropped:
+                    return self._injected("timeout after commit", Response(0))
+            return response
         finally:
             with self.lock:
                 self._in_flight -= 1
+
+    def _injected(self, kind: str, response: Response) -> Response:
+        with self.lock:
+            self.injected[kind] += 1
+        return response
 
     def _control(self, request: Request) -> Response:
         action = request.path.removeprefix("/_sandbox/")
