@@ -59,7 +59,7 @@ lint: $(PY_STAMP) ## ruff (lint + format check) and mypy --strict
 test: ## every test tier: unit, integration, infrastructure, e2e
 	$(MAKE) --no-print-directory -j3 $(PY_STAMP) $(NODE_STAMP) java
 	$(MAKE) --no-print-directory -j2 build lint
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 3 --dist loadfile
 
 test-unit: $(PY_STAMP)
 	$(BIN)/pytest tests/unit

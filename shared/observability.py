@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 from pydantic import ValidationError
 
+# What the log group and stream already say about every line: the function's name, ARN and memory.
+SAID_BY_THE_LOG_GROUP = ("function_name", "function_arn", "function_memory_size")
+
+
+class CompactFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines without the keys the log group already names: about 40 % of each line, and of the
+    CloudWatch Logs bill per order (decision 47). The request id, cold start and correlation id stay."""
+
+    def serialize(self, log: LogRecord) -> str:
+        record = cast(dict[str, Any], log)
+        for key in SAID_BY_THE_LOG_GROUP:
+            record.pop(key, None)
+        return super().serialize(log)
+
+
 # Service name and level come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL, set per function by infra.
-logger = Logger()
+logger = Logger(logger_formatter=CompactFormatter())
 
 # Lambda sets the root logger to the function's level; at DEBUG botocore logs secret values and event bodies,
 # at INFO httpx logs request URLs (which can hold an email). Libraries speak up only for warnings.

@@ -31,7 +31,7 @@ from functions.release_fulfillment.logic import ReleaseDeps, release_fulfillment
 from functions.update_channel.logic import UpdateChannelDeps, update_channel
 from functions.validate_order.logic import ValidateDeps, validate_order
 from infra.bench.fakes import FakeErp, FakeLambdaContext, FakeOrderStore, FakePublisher, FakeWms
-from infra.bench.journey import Journey, World, bus_body
+from infra.bench.memory_journey import Journey, World, bus_body
 from infra.bench.sync_case import sync_case
 from shared.consumer import consume
 from shared.errors import CrossdockError

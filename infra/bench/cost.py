@@ -23,6 +23,7 @@ EVENT_USD = 1.00 / 1_000_000  # custom event, per 64 KB chunk
 DYNAMODB_WRITE_UNIT_USD = 0.625 / 1_000_000  # on demand
 DYNAMODB_READ_UNIT_USD = 0.125 / 1_000_000
 SECRETS_MANAGER_CALL_USD = 0.05 / 10_000
+LOG_INGESTION_USD_PER_GB = 0.50  # CloudWatch Logs ingestion; a billed GB is 2^30 bytes
 
 ORDERS = 1_000_000
 
@@ -70,6 +71,7 @@ class OrderUsage(_Model):
     dynamodb_write_units: float = Field(ge=0)
     dynamodb_read_units: float = Field(ge=0)
     secrets_manager_calls: float = Field(default=0, ge=0)
+    cloudwatch_log_bytes: float = Field(default=0, ge=0, description="What the functions log (EMF metrics included)")
 
     @property
     def messages(self) -> float:
@@ -88,6 +90,7 @@ class CostBreakdown(_Model):
     dynamodb_writes: float
     dynamodb_reads: float
     secrets_manager: float
+    logs: float = 0.0
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -101,6 +104,7 @@ class CostBreakdown(_Model):
             + self.dynamodb_writes
             + self.dynamodb_reads
             + self.secrets_manager
+            + self.logs
         )
 
 
@@ -121,6 +125,7 @@ def cost_per_million(usage: OrderUsage) -> CostBreakdown:
         dynamodb_writes=usage.dynamodb_write_units * DYNAMODB_WRITE_UNIT_USD * ORDERS,
         dynamodb_reads=usage.dynamodb_read_units * DYNAMODB_READ_UNIT_USD * ORDERS,
         secrets_manager=usage.secrets_manager_calls * SECRETS_MANAGER_CALL_USD * ORDERS,
+        logs=usage.cloudwatch_log_bytes / 2**30 * LOG_INGESTION_USD_PER_GB * ORDERS,
     )
 
 
@@ -137,7 +142,8 @@ def naive(usage: OrderUsage) -> OrderUsage:
       empty receives counted). A run is billed the same time per record as measured, which flatters the naive
       build: it leaves out the per-invocation overhead that batching spreads.
     - A REST API for the webhooks; every function on x86 at 512 MB; 3 write units per hop (a record or a request).
-    - PutEvents entries, reads and Secrets Manager calls as measured: the events and lookups are the same.
+    - PutEvents entries, reads, Secrets Manager calls and log bytes as measured: the events, lookups and log
+      lines are the same.
     """
     functions = tuple(_naive_function(f) for f in usage.functions)
     records = sum(f.records for f in usage.functions)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.receive_webhook.logic import IntakeDeps, receive_webhook
 from infra.bench import consumers
 from infra.bench.fakes import FakeLambdaContext, FakeOrderStore, FakePublisher, FakeSecrets, InMemoryPersistence
-from infra.bench.journey import dev_config, journeys
+from infra.bench.memory_journey import dev_config, journeys
 from infra.bench.timing import logs_to_sink, per_call_us
 from infra.samples import compact, load_json, shopify_delivery, shopify_payload
 from shared.channels.base import WebhookRequest

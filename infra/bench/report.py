@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from infra.bench import report_stack
+from infra.bench import usage as _usage
 from infra.bench.cost import OrderUsage, cost_per_million, naive, wcu_per_message
+from infra.bench.figures import StackFigures
 from infra.bench.hot_path import GOAL_WEBHOOK_US, HotPathFigures
 from infra.bench.imports import GOAL_MS, ImportFigure
 
@@ -18,8 +21,11 @@ GOAL_COST_USD = 14.0
 GOAL_WCU_PER_MESSAGE = 1.5
 COST_KEYS = ("cost_per_million_orders_usd", "naive_cost_per_million_orders_usd", "wcu_per_message")
 NOT_MEASURED = (
-    "not measured yet: the per-order AWS call counts come from the journey on the local stack (call-counting proxy)"
+    "not measured yet: the per-order AWS usage comes from the journey on the local stack (--quick and --no-stack "
+    "skip it)"
 )
+# What a message is, for write units per message (the same in the naive configuration).
+MESSAGE = "an SQS record a function handles, or an API request"
 
 
 def machine() -> dict[str, Any]:
@@ -49,8 +55,16 @@ def results(
     mode: str,
     run_machine: Mapping[str, Any],
     generated_at: datetime | None = None,
+    stack: StackFigures | None = None,
 ) -> dict[str, Any]:
+    """``usage``: priced as given; without it, the usage the stack's journey measured (if the stack ran)."""
     handlers = [f for f in imports if not f.baseline]
+    if usage is None and stack is not None:
+        usage = _usage.order_usage(stack.journey.counts)
+    stack_data = report_stack.stack_section(stack)
+    cost = cost_section(usage)
+    skipped = {key: report_stack.SKIPPED for key in report_stack.STACK_KEYS if stack is None}
+    not_measured = {**cost.pop("not_measured", {}), **skipped}
     data: dict[str, Any] = {
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "mode": mode,
@@ -84,7 +98,9 @@ def results(
         "intake_us": round(hot.intake_us, 1),
         "consumer_us_per_record": {name: round(us, 1) for name, us in hot.consumer_us.items()},
         "consumer_events": dict(hot.consumer_events),
-        **cost_section(usage),
+        **cost,
+        **stack_data,
+        **({"not_measured": not_measured} if not_measured else {}),
     }
     return data
 
@@ -97,6 +113,8 @@ def cost_section(usage: OrderUsage | None) -> dict[str, Any]:
         "cost_per_million_orders_usd": round(measured.total, 2),
         "naive_cost_per_million_orders_usd": round(cost_per_million(naive_usage).total, 2),
         "wcu_per_message": round(wcu_per_message(usage), 3),
+        "messages_per_order": round(usage.messages, 3),
+        "message_means": MESSAGE,
         "cost_breakdown_usd": measured.model_dump(),
         "naive_cost_breakdown_usd": cost_per_million(naive_usage).model_dump(),
         "usage_per_order": usage.model_dump(mode="json"),
@@ -122,6 +140,8 @@ def markdown(data: Mapping[str, Any]) -> str:
         *_hot_path_table(data),
         "",
         *_cost_table(data),
+        "",
+        *report_stack.markdown_lines(data),
     ]
     return "\n".join(lines) + "\n"
 
@@ -190,4 +210,21 @@ def _cost_table(data: Mapping[str, Any]) -> list[str]:
         f"| naive (batch 1, REST, x86 512 MB, 3 WCU per hop) | {usd(naive_cost)} | |",
         f"| write units per message | {'not measured yet' if wcu is None else f'{wcu:.3f}'} | "
         f"≤ {goals['wcu_per_message']:g}: {_met(wcu, goals['wcu_per_message'], digits=3)} |",
+        *_breakdown(data),
+    ]
+
+
+def _breakdown(data: Mapping[str, Any]) -> list[str]:
+    """Each line of the bill, Crossdock next to naive, largest first."""
+    if data["cost_per_million_orders_usd"] is None:
+        return []
+    measured, naive_lines = data["cost_breakdown_usd"], data["naive_cost_breakdown_usd"]
+    lines = sorted((k for k in measured if k != "total"), key=lambda k: -measured[k])
+    return [
+        "",
+        f"A message is {MESSAGE}: {data['messages_per_order']:g} per order.",
+        "",
+        "| line of the bill (USD per 1M orders) | Crossdock | naive |",
+        "|---|---:|---:|",
+        *(f"| {line} | {measured[line]:,.2f} | {naive_lines[line]:,.2f} |" for line in lines),
     ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from functions.sync_availability.logic import SyncDeps, publication_events, sync_availability
 from infra.bench.fakes import FakePublisher, InMemoryAvailabilityState
-from infra.bench.journey import Journey, World
+from infra.bench.memory_journey import Journey, World
 from shared.channels.inventory import Listing, PushOutcome, StockUpdate
 from shared.models.bus import parse_event
 from shared.models.events import InventoryAdjusted, OrderAccepted, OrderCancelled, OrderHeld, OrderRejected

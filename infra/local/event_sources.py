@@ -36,6 +36,15 @@ class Mapping:
     visibility_timeout: int
 
 
+@dataclass(frozen=True)
+class BatchCount:
+    """One batch handed to the function, for ``make bench`` (the SQS requests the real mapping makes for it)."""
+
+    receives: int  # ReceiveMessage calls that returned its records
+    records: int
+    failed: int  # records returned to the queue (not deleted)
+
+
 class QueuePoller:
     def __init__(self, mapping: Mapping, sqs: Any, invoke: Invoke, region: str, time_scale: float) -> None:
         self.mapping = mapping
@@ -52,6 +61,7 @@ class QueuePoller:
         self._lock = threading.Lock()
         self.batches = 0
         self.failed_records = 0
+        self.batch_counts: list[BatchCount] = []  # appended per batch (list.append is atomic under the GIL)
 
     @property
     def busy(self) -> bool:
@@ -95,18 +105,20 @@ class QueuePoller:
                 self._active += 1
             try:
                 if self._running.is_set():  # again: pause() may have come in between
-                    messages = self._gather()
+                    messages, receives = self._gather()
                     if messages:
-                        self._process(messages)
+                        self._process(messages, receives)
             except Exception:
                 time.sleep(0.5)
             finally:
                 with self._lock:
                     self._active -= 1
 
-    def _gather(self) -> list[dict[str, Any]]:
-        """Receive up to batch size, waiting at most the batching window once the first record is in."""
+    def _gather(self) -> tuple[list[dict[str, Any]], int]:
+        """Receive up to batch size, waiting at most the batching window once the first record is in; also how
+        many receives returned records."""
         messages: list[dict[str, Any]] = []
+        receives = 0
         deadline: float | None = None
         while len(messages) < self.mapping.batch_size and not self._stop.is_set():
             wait = LONG_POLL_SECONDS if deadline is None else max(0, int(deadline - time.monotonic()))
@@ -117,6 +129,7 @@ class QueuePoller:
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
+            receives += bool(received)
             if received and deadline is None:
                 with self._lock:
                     self._busy += 1
@@ -124,9 +137,9 @@ class QueuePoller:
             messages.extend(received)
             if deadline is None or time.monotonic() >= deadline or (not received and messages):
                 break
-        return messages
+        return messages, receives
 
-    def _process(self, messages: list[dict[str, Any]]) -> None:
+    def _process(self, messages: list[dict[str, Any]], receives: int = 1) -> None:
         try:
             event = {"Records": [self._record(m) for m in messages]}
             result = self._invoke(self.mapping.function, event)
@@ -144,6 +157,7 @@ class QueuePoller:
                 else:
                     self._sqs.delete_message(QueueUrl=self.mapping.queue_url, ReceiptHandle=message["ReceiptHandle"])
             self.failed_records += len(failed)
+            self.batch_counts.append(BatchCount(receives, len(messages), len(failed)))
         finally:
             with self._lock:
                 self._busy -= 1

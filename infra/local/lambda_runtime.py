@@ -91,6 +91,9 @@ class LocalFunction:
     crashes: int = 0  # the execution environment exited mid-invocation
     last_crash_deadline: float = 0.0  # when the latest crashed invocation would have timed out (epoch seconds)
     cold_starts: int = 0
+    # For ``make bench``: every invocation's duration and every cold start's INIT, in ms, as they end.
+    durations_ms: list[float] = field(default_factory=list)
+    init_ms: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         limit = self.max_workers if self.spec.reserved_concurrency is None else self.spec.reserved_concurrency
@@ -102,6 +105,7 @@ class LocalFunction:
 
     def invoke(self, event: Any) -> InvocationResult:
         with self._slots:
+            checkout_started = time.monotonic()
             try:
                 worker, cold = self._checkout()
             except (TimeoutError, EOFError, OSError, ValueError):
@@ -109,6 +113,8 @@ class LocalFunction:
                     self.invocations += 1
                     self.errors += 1
                 return InvocationResult(False, None, "Runtime.InitError", "INIT did not finish", 0.0, True)
+            if cold:
+                self.init_ms.append((time.monotonic() - checkout_started) * 1000)
             started = time.time()
             deadline = started + self.spec.timeout_seconds
             try:
@@ -122,6 +128,7 @@ class LocalFunction:
             with self._lock:
                 self.invocations += 1
                 self.cold_starts += int(cold)
+                self.durations_ms.append(duration)
             if failure:
                 self._kill(worker)
                 with self._lock:

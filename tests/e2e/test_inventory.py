@@ -105,10 +105,12 @@ def test_a_burst_of_changes_reaches_each_channel_in_bulk(local_stack: LocalStack
     after = inventory_calls(local_stack)
     calls = {channel: after[channel] - before[channel] for channel in after}
     assert changes == 2000
-    # 1,000 SKUs at most: Shopify takes 250 a call, BigCommerce 2,000, WooCommerce 100.
-    assert calls["shopify"] <= 4, calls
-    assert calls["bigcommerce"] <= 1, calls
-    assert calls["woocommerce"] <= 10, calls
+    # 1,000 SKUs at most: Shopify takes 250 a call, BigCommerce 2,000, WooCommerce 100. The deliveries coalesce
+    # into one push per channel when the changes pause; on a loaded machine they may pause once on the way, so
+    # two pushes are allowed. One call per change (2,000) is what the bulk writes prevent.
+    assert calls["shopify"] <= 2 * 4, calls
+    assert calls["bigcommerce"] <= 2 * 1, calls
+    assert calls["woocommerce"] <= 2 * 10, calls
     assert at_atp(local_stack, skus).off_atp == []
     config = load_config(cdk_context()["crossdock"], local_stack.env)
     assert config.inventory.channels  # the policies the comparison used

@@ -10,6 +10,7 @@ acknowledgments of the Jepsen-style summary.
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -18,7 +19,10 @@ from infra.local.stack import LocalStack
 
 LATE_SECONDS = 3 * 3600  # within Shopify's 4 h retry horizon
 RETRY_SECONDS = 60.0  # a failed delivery is retried a minute later on the platform's clock
-MAX_ROUNDS = 40
+MAX_ROUNDS = 300  # a guard: every round delivers something or moves the clock, and retries are bounded
+# A retry also waits this long in real time: a delivery refused because its first attempt is still in progress
+# (409) must find that attempt over, as a platform's retry minutes later would (the intake's timeout is 5 s).
+REAL_RETRY_SECONDS = 6.0
 # Retries after a failed delivery, per sender (the rest as Standard Webhooks senders do).
 RETRIES = {"shopify": 8, "bigcommerce": 11, "woocommerce": 0}
 STANDARD_RETRIES = 8
@@ -46,6 +50,7 @@ class Deliveries:
     acknowledged: int = 0
     given_up: int = 0  # deliveries whose sender stopped retrying without a 2xx
     _retried: set[int] = field(default_factory=set)
+    _retry_not_before: float = 0.0  # time.monotonic() before which no retry goes out
     _origin: dict[int, int] = field(default_factory=dict)  # a retry → the delivery it retries
     _tries: dict[int, int] = field(default_factory=dict)  # retries so far, per original delivery
 
@@ -78,6 +83,7 @@ class Deliveries:
                 continue
             if not any(sandbox.pending_webhooks() for sandbox in stack.sandboxes.values()):
                 return
+            time.sleep(max(0.0, self._retry_not_before - time.monotonic()))
             stack.clock.advance(min(_next_due(stack) - stack.clock.now(), LATE_SECONDS) + 1)
         raise RuntimeError("deliveries did not settle")
 
@@ -96,6 +102,7 @@ class Deliveries:
                     continue
                 retry = Delivery(delivery.url, dict(delivery.headers), delivery.body, due, delivery.label)
                 self._origin[id(retry)] = origin
+                self._retry_not_before = time.monotonic() + REAL_RETRY_SECONDS
                 sandbox.outbox.append(retry)
 
 

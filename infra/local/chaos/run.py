@@ -5,8 +5,9 @@
 2. The ERP, the WMS and the channels fail as ``ChaosPlan`` says (channel 429 storms come and go).
 3. Orders from every channel, then their shipments, then returns, each delivered 1-3 times, late and shuffled;
    each phase runs until the platforms have nothing left to deliver and the stack is quiet.
-4. The faults stop. What failed for good is in a DLQ with its reason: once every crashed invocation's
-   in-progress idempotency record has expired, ``crossdock dlq redrive`` sends it home, as an operator would.
+4. The faults stop. Once every crashed invocation's timeout has passed (what it held, an in-progress
+   idempotency record or a sync's lease, is let go then), the reconciliation and availability sweep schedules
+   fire, and ``crossdock dlq redrive`` sends home what failed for good, as an operator would.
 5. The checker counts every effect where it landed.
 
 Locally a failed record is back in seconds (``time_scale``), while an in-progress idempotency record lives as long
@@ -82,10 +83,15 @@ def run(plan: ChaosPlan, env: str = "dev", workdir: Path = LOCAL_DIR / "chaos") 
             acknowledged=deliveries.acknowledged,
             given_up=deliveries.given_up,
         )
-        verdict.reconciled = _reconcile(stack, deliveries)
-        phases.done("reconciliation")
+        # What a crashed invocation held (an in-progress record, a sync's lease) is let go at its timeout.
+        expiry = max((f.last_crash_deadline for f in stack.functions.values()), default=0.0)
+        time.sleep(max(0.0, expiry + 1 - time.time()))
+        phases.done("crashed invocations timed out")
+        verdict.reconciled = _schedules(stack, deliveries)
+        phases.done("reconciliation and availability sweep")
         verdict.dead_lettered = dlq_total(stack)
         _redrive(stack, deliveries)
+        _schedules(stack, deliveries, "Sweep")  # what the redrive changed, as the next minute's sweep would
         verdict.left_in_dlqs = dlq_total(stack)
         verdict.redriven = max(0, verdict.dead_lettered - verdict.left_in_dlqs)
         phases.done("redrive")
@@ -94,11 +100,13 @@ def run(plan: ChaosPlan, env: str = "dev", workdir: Path = LOCAL_DIR / "chaos") 
     return verdict, time.monotonic() - started
 
 
-def _reconcile(stack: LocalStack, deliveries: Deliveries) -> int:
-    """Fire the reconciliation schedules, as their rules would: how many missed orders they brought in."""
+def _schedules(stack: LocalStack, deliveries: Deliveries, *kinds: str) -> int:
+    """Fire the reconciliation and availability sweep schedules now, as their rules do every few minutes (a
+    sweep pushes what a crashed sync left marked): how many missed orders reconciliation has brought in."""
     assert stack.router
-    for rule in stack.scheduled_rules("Reconcile"):
-        stack.router.fire(rule)
+    for kind in kinds or ("Reconcile", "Sweep"):
+        for rule in stack.scheduled_rules(kind):
+            stack.router.fire(rule)
     deliveries.settle(stack)
     recovered = 0
     for name, function in stack.functions.items():
@@ -134,12 +142,10 @@ def dlq_total(stack: LocalStack) -> int:
 
 
 def _redrive(stack: LocalStack, deliveries: Deliveries) -> None:
-    """Wait out every crashed invocation's in-progress record, then redrive with the CLI until the DLQs are empty."""
+    """Redrive with the CLI, as an operator would, until the DLQs are empty."""
     for _ in range(REDRIVE_ROUNDS):
         if not dlq_total(stack):
             return
-        expiry = max((f.last_crash_deadline for f in stack.functions.values()), default=0.0)
-        time.sleep(max(0.0, expiry + 1 - time.time()))
         subprocess.run(  # noqa: S603 - our own CLI
             [sys.executable, "-m", "infra.cli", "dlq", "redrive", "--local", "--state", str(stack.state_path), "--yes"],
             check=False,
