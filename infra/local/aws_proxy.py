@@ -124,16 +124,20 @@ class AwsProxy:
                 return
 
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                status, reply_headers, reply = proxy.handle(upstream, self.command, self.path, headers, body)
-                self.send_response(status)
-                for key, value in reply_headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = self.rfile.read(length) if length else b""
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                    status, reply_headers, reply = proxy.handle(upstream, self.command, self.path, headers, body)
+                    self.send_response(status)
+                    for key, value in reply_headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The caller is gone (a crashed or stopped worker): no one is left to answer.
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
