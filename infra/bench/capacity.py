@@ -13,12 +13,11 @@ standard one). The units of TransactWriteItems and TransactGetItems are doubled 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter, defaultdict
 from typing import Any
 
-from infra.local.aws_proxy import DYNAMODB_WRITES, AwsProxy, operation_of
+from infra.local.aws_proxy import DYNAMODB_WRITES, AwsProxy, json_object, operation_of, with_capacity
 
 _CAPACITY_OPERATIONS = DYNAMODB_WRITES | {"GetItem", "Query", "Scan", "TransactGetItems", "BatchGetItem"}
 _TRANSACTION_WRITES = ("Put", "Update", "Delete")
@@ -48,9 +47,9 @@ class CapacityProxy(AwsProxy):
     ) -> tuple[int, dict[str, str], bytes]:
         service, operation = operation_of(path, headers, body)
         if service == "dynamodb" and operation in _CAPACITY_OPERATIONS:
-            body = _with_indexes(body)
+            body = with_capacity(body, "INDEXES")
         if operation == "PutEvents":
-            largest = max((event_size(e) for e in _json(body).get("Entries", [])), default=0)
+            largest = max((event_size(e) for e in json_object(body).get("Entries", [])), default=0)
             with self._tally_lock:
                 self.largest_event_bytes = max(self.largest_event_bytes, largest)
         return super().handle(upstream, method, path, headers, body)
@@ -60,10 +59,10 @@ class CapacityProxy(AwsProxy):
         if service != "dynamodb":
             return
         if status >= 300:
-            self._count_failed_write(operation, _json(request), _json(reply))
+            self._count_failed_write(operation, json_object(request), json_object(reply))
             return
         kind = "write" if operation in DYNAMODB_WRITES else "read"
-        consumed = _json(reply).get("ConsumedCapacity")
+        consumed = json_object(reply).get("ConsumedCapacity")
         entries = consumed if isinstance(consumed, list) else [consumed] if isinstance(consumed, dict) else []
         factor = TRANSACTION_FACTOR if operation in _TRANSACTIONS else 1.0
         with self._tally_lock:
@@ -117,19 +116,3 @@ def capacity_parts(entry: dict[str, Any]) -> list[tuple[str, float]]:
     if not parts:
         parts.append(("", float(entry.get("CapacityUnits", 0))))
     return parts
-
-
-def _with_indexes(body: bytes) -> bytes:
-    request = _json(body)
-    if not request or "ReturnConsumedCapacity" in request:
-        return body
-    request["ReturnConsumedCapacity"] = "INDEXES"
-    return json.dumps(request).encode()
-
-
-def _json(data: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(data or b"{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

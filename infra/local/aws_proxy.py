@@ -154,7 +154,7 @@ class AwsProxy:
             self._fault("dynamodb throttled")
             return _json_error(400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "Rate exceeded")
         if service == "dynamodb" and operation in _CAPACITY_OPERATIONS:
-            body = _with_capacity(body)
+            body = with_capacity(body)
         if operation == "PutEvents" and self._roll(rates.put_events_partial):
             return self._partial_put_events(upstream, method, path, headers, body)
         status, reply_headers, reply = self._forward(upstream, method, path, headers, body)
@@ -185,10 +185,10 @@ class AwsProxy:
             return
         if operation == "PutEvents":
             with self.counts.lock:
-                self.counts.put_events_entries += len(_json(request).get("Entries", []))
+                self.counts.put_events_entries += len(json_object(request).get("Entries", []))
         if service != "dynamodb":
             return
-        consumed = _json(reply).get("ConsumedCapacity")
+        consumed = json_object(reply).get("ConsumedCapacity")
         entries = consumed if isinstance(consumed, list) else [consumed] if isinstance(consumed, dict) else []
         units = sum(float(e.get("CapacityUnits", 0)) for e in entries)
         with self.counts.lock:
@@ -200,7 +200,7 @@ class AwsProxy:
     def _partial_put_events(
         self, upstream: str, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        request = _json(body)
+        request = json_object(body)
         entries = list(request.get("Entries", []))
         with self._random_lock:
             failing = {i for i in range(len(entries)) if self._random.random() < 0.5} or {0}
@@ -212,7 +212,7 @@ class AwsProxy:
             )
             if status >= 300:
                 return status, {"Content-Type": "application/x-amz-json-1.1"}, reply
-            published = list(_json(reply).get("Entries", []))
+            published = list(json_object(reply).get("Entries", []))
             with self.counts.lock:
                 self.counts.put_events_entries += sum(1 for entry in published if "ErrorCode" not in entry)
         self._fault("eventbridge entries failed")
@@ -241,15 +241,17 @@ def operation_of(path: str, headers: dict[str, str], body: bytes) -> tuple[str, 
     return "query", action
 
 
-def _with_capacity(body: bytes) -> bytes:
-    request = _json(body)
+def with_capacity(body: bytes, level: str = "TOTAL") -> bytes:
+    """A DynamoDB request asking for its consumed capacity (``TOTAL`` or ``INDEXES``), unless it already does."""
+    request = json_object(body)
     if not request or "ReturnConsumedCapacity" in request:
         return body
-    request["ReturnConsumedCapacity"] = "TOTAL"
+    request["ReturnConsumedCapacity"] = level
     return json.dumps(request).encode()
 
 
-def _json(data: bytes) -> dict[str, Any]:
+def json_object(data: bytes) -> dict[str, Any]:
+    """A JSON body as a dict; anything else (not JSON, not an object) as an empty one."""
     try:
         value = json.loads(data or b"{}")
     except ValueError:

@@ -232,7 +232,7 @@ def shipped_quantities(wms: WmsSandbox, order: dict[str, Any]) -> dict[str, int]
     return quantities
 
 
-def _authorize(stack: LocalStack, order_key: str, request_id: str, lines: list[tuple[str, int, str]]) -> Any:
+def authorize_return(stack: LocalStack, order_key: str, request_id: str, lines: list[tuple[str, int, str]]) -> Any:
     assert stack.api
     channel, rest = order_key.split(":", 1)
     store, external_id = rest.rsplit(":", 1)
@@ -264,7 +264,7 @@ def _returns(
     shipped = shipped_quantities(wms, order)
     sku, units = max(shipped.items(), key=lambda item: item[1])
     quantity = 2 if restock_and_scrap and units >= 2 else 1
-    response = _authorize(stack, order_key, f"{order_key}:return-1", [(sku, quantity, "damaged")])
+    response = authorize_return(stack, order_key, f"{order_key}:return-1", [(sku, quantity, "damaged")])
     if response.status_code != 201:
         raise RuntimeError(f"the returns API refused a valid return: {response.status_code} {response.text}")
     rma = response.json()["rma_number"]
@@ -300,5 +300,5 @@ def _refused(
         ("outside the window", old_key, [(old_sku, 1, "defective")]),
     ]
     for case, key, lines in cases:
-        response = _authorize(stack, key, f"refused-{case.replace(' ', '-')}", lines)
+        response = authorize_return(stack, key, f"refused-{case.replace(' ', '-')}", lines)
         expected.refused.append((case, response.status_code, str(response.json().get("error", ""))))

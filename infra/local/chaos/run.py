@@ -66,9 +66,11 @@ def run(plan: ChaosPlan, env: str = "dev", workdir: Path = LOCAL_DIR / "chaos") 
             scenario.place_orders(stack, plan.orders_per_channel, rng, deliveries, expected)
             deliveries.settle(stack)
             phases.done("orders")
+            _crashes_after(stack, plan, "orders")
             scenario.ship_all(stack, rng, plan.partial_share, deliveries, expected)
             deliveries.settle(stack)
             phases.done("shipments")
+            _crashes_after(stack, plan, "shipments")
             scenario.return_some(stack, rng, plan.return_share, deliveries, expected)
             deliveries.settle(stack)
             phases.done("returns")
@@ -155,6 +157,16 @@ def _redrive(stack: LocalStack, deliveries: Deliveries) -> None:
         stack.wait_until_quiet(timeout=300)
 
 
+def _crashes_after(stack: LocalStack, plan: ChaosPlan, phase: str) -> None:
+    if plan.crash_until == phase:
+        _crashes_off(stack)
+
+
+def _crashes_off(stack: LocalStack) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:  # each retires its workers: all at once
+        list(pool.map(lambda f: f.set_environment({}, drop=(ENV_VAR,)), stack.functions.values()))
+
+
 def _faults_on(stack: LocalStack, proxy: AwsProxy, plan: ChaosPlan) -> None:
     stack.sandboxes["netsuite"].faults = plan.erp
     stack.sandboxes["wms"].faults = plan.wms
@@ -165,8 +177,7 @@ def _faults_off(stack: LocalStack, proxy: AwsProxy) -> None:
     for sandbox in stack.sandboxes.values():
         sandbox.faults = Faults()
     proxy.set_rates(AwsFaultRates())
-    with ThreadPoolExecutor(max_workers=8) as pool:  # each retires its workers: all at once
-        list(pool.map(lambda f: f.set_environment({}, drop=(ENV_VAR,)), stack.functions.values()))
+    _crashes_off(stack)
 
 
 def _faults(stack: LocalStack, proxy: AwsProxy, deliveries: Deliveries) -> Counter[str]:

@@ -14,12 +14,11 @@ from typing import Any
 import httpx
 
 from infra.local.chaos.platforms import Deliveries, copies, is_ack, is_retried
-from infra.local.iam import signed
 from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.wms import WmsSandbox
 from infra.local.sandboxes.woocommerce import WooCommerceSandbox
-from infra.local.scenario_after_sale import releases_of, shipped_quantities
+from infra.local.scenario_after_sale import authorize_return, releases_of, shipped_quantities
 from infra.local.scenario_inventory import InventoryExpected
 from infra.local.scenario_inventory import seed as seed_stock
 from infra.local.scenario_orders import SHOPIFY_BASE_ID, b2b_order, bigcommerce_order, shopify_order, woocommerce_order
@@ -156,19 +155,10 @@ def _post(client: httpx.Client, url: str, headers: dict[str, str], body: bytes) 
 def _authorize(stack: LocalStack, order_key: str, sku: str, quantity: int, deliveries: Deliveries) -> str | None:
     """Authorize a return through ``POST /v1/returns`` as a client would: retried on 409 / 429 / 5xx with the same
     request id (the API's idempotency key); any other 4xx is a refusal."""
-    assert stack.api
-    channel, rest = order_key.split(":", 1)
-    store, external_id = rest.rsplit(":", 1)
-    body = {
-        "channel": channel,
-        "store": store,
-        "external_id": external_id,
-        "request_id": f"{order_key}:chaos-return",
-        "lines": [{"sku": sku, "quantity": quantity, "reason_code": "damaged"}],
-    }
     for _ in range(API_ATTEMPTS):
         try:
-            response: Any = signed("POST", f"{stack.api.url}/v1/returns", body)
+            lines = [(sku, quantity, "damaged")]
+            response: Any = authorize_return(stack, order_key, f"{order_key}:chaos-return", lines)
             status = int(response.status_code)
         except httpx.HTTPError:
             status, response = 0, None
