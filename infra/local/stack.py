@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,8 +38,10 @@ LOCAL_DIR = ROOT / ".local"
 
 def synth_template(env: str) -> dict[str, Any]:
     ensure_built()
-    app = build_app(env, App(context=cdk_context(), outdir=str(LOCAL_DIR / "cdk.out")))
-    template: dict[str, Any] = app.synth().get_stack_by_name(f"Crossdock-{env}").template
+    # An output folder of its own: stacks started side by side (test workers, the chaos run) synth at once.
+    with tempfile.TemporaryDirectory(prefix="crossdock-cdk.out-") as outdir:
+        app = build_app(env, App(context=cdk_context(), outdir=outdir))
+        template: dict[str, Any] = app.synth().get_stack_by_name(f"Crossdock-{env}").template
     return template
 
 
