@@ -71,7 +71,7 @@ class Emulators:
         port = free_port()
         # Its own process: state apart from any other local stack, and off this process's GIL.
         self._moto = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "infra.local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,

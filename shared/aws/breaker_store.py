@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws import clients
+from shared.aws.paging import query_all
 from shared.breaker import BreakerState
 from shared.errors import DownstreamUnavailable
 
@@ -32,20 +33,13 @@ class DynamoBreakerStore:
         return _state(item) if item else BreakerState(system=system)
 
     def states(self) -> list[BreakerState]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page = self._call(
-                "query",
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": PK}},
-                ConsistentRead=True,
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            items.extend(page.get("Items", []))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return [_state(item) for item in items]
+        items = query_all(
+            self._call,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": PK}},
+            ConsistentRead=True,
+        )
+        return [_state(item) for item in items]
 
     # -- writes -----------------------------------------------------------------------------------------------
     def record_failure(self, system: str, now: float, window_seconds: int, error: str) -> BreakerState:

@@ -27,6 +27,7 @@ from typing import Any, NoReturn, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from shared.aws import clients
+from shared.aws.paging import query_all
 from shared.errors import Conflict, DownstreamUnavailable, ValidationFailed
 from shared.models.inventory import (
     ReportKind,
@@ -564,20 +565,12 @@ class Table:
         return True
 
     def query(self, pk: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page = self.call(
-                "query",
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": pk}},
-                ConsistentRead=True,
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            items.extend(page.get("Items", []))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return query_all(
+            self.call,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )
 
     def batch_get(self, keys: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Consistent reads of ``keys`` (no duplicates), 100 per call, until DynamoDB has answered for each."""

@@ -18,6 +18,7 @@ from typing import Any, get_args
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.aws import clients
+from shared.aws.paging import query_all
 from shared.errors import DownstreamUnavailable
 from shared.models.operations import StuckStatus
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
@@ -284,14 +285,7 @@ class DynamoOrderStore:
         )
 
     def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page = self._call("query", **kwargs, **({"ExclusiveStartKey": start} if start else {}))
-            items.extend(page.get("Items", []))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return items
+        return query_all(self._call, **kwargs)
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
