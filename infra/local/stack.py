@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import json
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import boto3
 from aws_cdk import App
+from botocore.config import Config
 
 from infra.app import build_app
 from infra.assets import ROOT, ensure_built
@@ -34,6 +36,7 @@ from infra.local.template import Template
 from infra.ops.local_state import local_state
 
 LOCAL_DIR = ROOT / ".local"
+CLIENT_POOL = 64
 
 
 def synth_template(env: str) -> dict[str, Any]:
@@ -65,6 +68,8 @@ class LocalStack:
     # Added to every function's environment (the chaos run's crash settings, read by the local worker only).
     extra_environment: dict[str, str] = field(default_factory=dict)
     _outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def state_path(self) -> Path:
@@ -78,6 +83,7 @@ class LocalStack:
             old.unlink(missing_ok=True)  # each run's logs alone, like a fresh log group
         template_json = self.template_json or synth_template(self.env)
         self._outputs = template_json.get("Outputs", {})
+        self._clients.clear()  # a restarted stack has new emulator ports
         self.emulators.start()
         if self.aws_proxy is not None:
             self.aws_proxy.start([self.emulators.moto_url, self.emulators.dynamodb_url])
@@ -238,15 +244,21 @@ class LocalStack:
         return self.functions[function].invoke(event)
 
     def client(self, service: str) -> Any:
-        env = self.emulators.environment()
-        endpoint = env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else self.emulators.moto_url
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
-            region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        """One client per service (clients are thread-safe), its pool as large as the pollers sharing it: with
+        botocore's 10, the pollers' long polls kept discarding connections and opening new ones."""
+        with self._clients_lock:
+            if service not in self._clients:
+                env = self.emulators.environment()
+                endpoint = env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else self.emulators.moto_url
+                self._clients[service] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=endpoint,
+                    region_name=env["AWS_REGION"],
+                    aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                    config=Config(max_pool_connections=CLIENT_POOL),
+                )
+            return self._clients[service]
 
     def queue_url(self, logical_prefix: str) -> str:
         """The URL of the queue whose logical id starts with ``logical_prefix``."""
