@@ -36,7 +36,7 @@ from infra.local.template import Template
 from infra.ops.local_state import local_state
 
 LOCAL_DIR = ROOT / ".local"
-CLIENT_POOL = 64
+CLIENT_POOL = 128  # above the pollers and rule taps that share a client
 
 
 def synth_template(env: str) -> dict[str, Any]:
@@ -244,7 +244,7 @@ class LocalStack:
         return self.functions[function].invoke(event)
 
     def client(self, service: str) -> Any:
-        """One client per service (clients are thread-safe), its pool as large as the pollers sharing it: with
+        """One client per service (clients are thread-safe), its pool larger than the threads sharing it: with
         botocore's 10, the pollers' long polls kept discarding connections and opening new ones."""
         with self._clients_lock:
             if service not in self._clients:
