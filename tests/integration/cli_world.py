@@ -24,6 +24,7 @@ from infra.cli import app
 from infra.ops import options
 from infra.ops.target import Resource, Target
 from shared.models.operations import DeadLetterAttribute as Attr
+from tests import tables
 
 ENV = "dev"
 BUS = "crossdock-dev"
@@ -172,37 +173,8 @@ def _consumer(label: str, name: str) -> Consumer:
 
 def _tables() -> None:
     ddb = SESSION.client("dynamodb")
-    keys = {
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-    strings = ("pk", "sk")
-    ddb.create_table(
-        TableName=OPS_TABLE, AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in strings], **keys
-    )
-    ddb.create_table(
-        TableName=ORDERS_TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": a, "AttributeType": "S"}
-            for a in (*strings, "channel_external", "open_status", "status_at")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_external_id",
-                "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "by_open_status",
-                "KeySchema": [
-                    {"AttributeName": "open_status", "KeyType": "HASH"},
-                    {"AttributeName": "status_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["correlation_id"]},
-            },
-        ],
-        **keys,
-    )
+    ddb.create_table(TableName=OPS_TABLE, BillingMode="PAY_PER_REQUEST", **tables.OPERATIONS)
+    ddb.create_table(TableName=ORDERS_TABLE, BillingMode="PAY_PER_REQUEST", **tables.ORDERS)
 
 
 def _events(record_order: Consumer, invoice_shipment: Consumer) -> list[str]:

@@ -7,36 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-STRINGS = ("pk", "sk")
-# infra/components/idempotency_table.py: Powertools' layout, one string key ``id`` (TTL ``expiration`` needs no schema).
-IDEMPOTENCY_TABLE: dict[str, Any] = {
-    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-}
-# infra/components/orders_table.py: pk/sk, the by_external_id index and the sparse by_open_status index.
-ORDERS_TABLE: dict[str, Any] = {
-    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    "AttributeDefinitions": [
-        {"AttributeName": name, "AttributeType": "S"}
-        for name in (*STRINGS, "channel_external", "open_status", "status_at")
-    ],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": "by_external_id",
-            "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
-            "Projection": {"ProjectionType": "ALL"},
-        },
-        {
-            "IndexName": "by_open_status",
-            "KeySchema": [
-                {"AttributeName": "open_status", "KeyType": "HASH"},
-                {"AttributeName": "status_at", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["correlation_id"]},
-        },
-    ],
-}
-
 
 @functools.cache
 def _botocore_session() -> Any:

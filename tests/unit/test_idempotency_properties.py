@@ -37,8 +37,9 @@ from shared.channels.base import WebhookRequest
 from shared.errors import Conflict, DownstreamUnavailable
 from shared.models.events import EventEnvelope
 from shared.once import Once
+from tests import tables
 from tests.fakes import FakeSecrets, InMemoryPersistence
-from tests.unit.stateful_support import IDEMPOTENCY_TABLE, moto_table
+from tests.unit.stateful_support import moto_table
 
 T0 = int(dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC).timestamp())
 HOUR = 3600
@@ -161,7 +162,7 @@ class OnceMachine(RuleBasedStateMachine):
         self.clock = Clock()
         self._stack = ExitStack()
         self._stack.enter_context(self.clock.installed())
-        client = self._stack.enter_context(moto_table("idempotency", IDEMPOTENCY_TABLE))
+        client = self._stack.enter_context(moto_table("idempotency", tables.IDEMPOTENCY))
         fake = InMemoryPersistence()
         self.engines = [
             Engine(
@@ -333,7 +334,7 @@ class IntakeMachine(RuleBasedStateMachine):
         self.clock = Clock()
         self._stack = ExitStack()
         self._stack.enter_context(self.clock.installed())
-        client = self._stack.enter_context(moto_table("idempotency", IDEMPOTENCY_TABLE))
+        client = self._stack.enter_context(moto_table("idempotency", tables.IDEMPOTENCY))
         self.publisher = ScriptedPublisher()
         self.deps = _intake(client, self.publisher, WINDOWS)
         self.model = Model(lambda key: WINDOWS[DELIVERIES[key][0]])
@@ -414,7 +415,7 @@ TestIntakeMachine = IntakeMachine.TestCase
 
 def test_each_platform_keeps_its_own_dedupe_window_in_a_warm_container() -> None:
     clock = Clock()
-    with clock.installed(), moto_table("idempotency", IDEMPOTENCY_TABLE) as client:
+    with clock.installed(), moto_table("idempotency", tables.IDEMPOTENCY) as client:
         publisher = ScriptedPublisher()
         deps = _intake(client, publisher, {"shopify": 72 * HOUR, "woocommerce": 96 * HOUR})
         receive_webhook("shopify", DELIVERIES["shopify-1"][1](), deps, Invocation(clock, 30))

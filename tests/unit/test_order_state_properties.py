@@ -38,8 +38,9 @@ from shared.models.events import (
 from shared.models.lifecycle import AllocatedLine, FulfillmentRelease, FulfillmentRequest, OrderDecision
 from shared.models.order_state import OrderState, OrderStatus, OrderVersion, TimelineEntry
 from shared.models.shipping import Shipment
+from tests import tables
 from tests.fakes import FakeOrderStore
-from tests.unit.stateful_support import ORDERS_TABLE, moto_table
+from tests.unit.stateful_support import moto_table
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SHOP = "s.myshopify.com"
@@ -175,7 +176,7 @@ EVERYTHING = ("state", "timeline", "find", "index")
 class OrderMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self._table = moto_table("orders", ORDERS_TABLE)
+        self._table = moto_table("orders", tables.ORDERS)
         self.client = self._table.__enter__()
         self.dynamo = DynamoOrderStore("orders", client=lambda: self.client)
         self.fake = FakeOrderStore()
