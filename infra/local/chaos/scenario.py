@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from infra.local.chaos.platforms import Deliveries, copies, is_ack, is_retried
+from infra.local.chaos.platforms import REAL_RETRY_SECONDS, Deliveries, copies, is_ack, is_retried
 from infra.local.sandboxes.bigcommerce import BigCommerceSandbox
 from infra.local.sandboxes.shopify import ShopifySandbox
 from infra.local.sandboxes.wms import WmsSandbox
@@ -123,7 +123,10 @@ def seed(stack: LocalStack, rng: random.Random, per_channel: int) -> InventoryEx
 
 def _post_b2b(stack: LocalStack, number: int, rng: random.Random, deliveries: Deliveries) -> str:
     """The portal posts itself: signed Standard Webhooks, 1-3 copies under one webhook-id, each retried until a
-    2xx (a Standard Webhooks sender retries for days; here a few times, a moment apart)."""
+    2xx. A Standard Webhooks sender retries for days, the first retry 5 s after a failure and the rest minutes
+    to hours apart; here a few times, ``REAL_RETRY_SECONDS`` apart. Half a second apart, all eight retries fell
+    inside the intake's 5 s in-progress window after a crash or a lost delete, got 409 and gave up: the order
+    never got in, which no real sender would allow."""
     assert stack.api
     secret = stack.webhook_secret("b2b_portal")
     payload = b2b_order(number)
@@ -139,7 +142,7 @@ def _post_b2b(stack: LocalStack, number: int, rng: random.Random, deliveries: De
                 deliveries.note_attempt(status)
                 if not is_retried(status):
                     break
-                time.sleep(0.5)
+                time.sleep(REAL_RETRY_SECONDS)
             else:
                 deliveries.given_up += 1
     return f"b2b_portal:default:{payload['data']['id']}"
