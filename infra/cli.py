@@ -112,8 +112,12 @@ def local_chaos(
     chosen = replace(
         chosen, orders_per_channel=orders or chosen.orders_per_channel, seed=chosen.seed if seed is None else seed
     )
+
+    def phase_done(phase: str, seconds: float) -> None:
+        console.print(f"{time.strftime('%H:%M:%S')}  {phase}: {seconds:.0f} s", highlight=False)
+
     with console.status(f"chaos: {chosen.orders_per_channel} orders per channel, seed {chosen.seed}..."):
-        verdict, seconds = run(chosen, env)
+        verdict, seconds = run(chosen, env, on_phase=phase_done)
     print(render(verdict, seconds))  # noqa: T201 - the summary is the command's output
     if not verdict.valid:
         raise typer.Exit(1)

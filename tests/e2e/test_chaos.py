@@ -30,9 +30,16 @@ FAULT_KINDS = (
 )
 
 
+REPORTED: list[tuple[str, float]] = []
+
+
 @pytest.fixture(scope="module")
 def verdict(tmp_path_factory: pytest.TempPathFactory) -> Verdict:
-    result, seconds = run(PLANS["ci"], workdir=Path(tmp_path_factory.mktemp("chaos")))
+    result, seconds = run(
+        PLANS["ci"],
+        workdir=Path(tmp_path_factory.mktemp("chaos")),
+        on_phase=lambda phase, took: REPORTED.append((phase, took)),
+    )
     print(render(result, seconds))  # noqa: T201 - the summary, for the CI log
     return result
 
@@ -58,6 +65,12 @@ def test_every_fault_kind_was_injected(verdict: Verdict) -> None:
     # Timeouts are rarer (3 % of ERP requests): any system's will do in a run this small.
     assert any(count for kind, count in verdict.faults.items() if "timeout" in kind), verdict.faults
     assert verdict.acknowledged < verdict.attempts  # some deliveries failed and were tried again
+
+
+def test_each_phase_was_reported_as_it_ended(verdict: Verdict) -> None:
+    # `crossdock local chaos` prints these while a half-hour run goes on; the summary's table is the same.
+    assert list(verdict.phases.items()) == REPORTED
+    assert [phase for phase, _ in REPORTED][-1] == "redrive"
 
 
 def test_every_journey_was_checked(verdict: Verdict) -> None:

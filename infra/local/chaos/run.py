@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,7 +43,14 @@ CHANNELS = ("shopify", "bigcommerce", "woocommerce")
 REDRIVE_ROUNDS = 3
 
 
-def run(plan: ChaosPlan, env: str = "dev", workdir: Path = LOCAL_DIR / "chaos") -> tuple[Verdict, float]:
+def run(
+    plan: ChaosPlan,
+    env: str = "dev",
+    workdir: Path = LOCAL_DIR / "chaos",
+    on_phase: Callable[[str, float], None] | None = None,
+) -> tuple[Verdict, float]:
+    """Play the plan and check it; ``on_phase`` hears each phase's name and seconds as it ends (a full run takes
+    over half an hour, and the summary comes only at the end)."""
     started = time.monotonic()
     rng = random.Random(plan.seed)
     proxy = AwsProxy(seed=plan.seed)
@@ -54,7 +62,7 @@ def run(plan: ChaosPlan, env: str = "dev", workdir: Path = LOCAL_DIR / "chaos") 
         time_scale=plan.time_scale,
     )
     deliveries = Deliveries()
-    phases = _Phases()
+    phases = _Phases(on_phase)
     with stack:
         phases.done("start the stack")
         expected = scenario.ChaosExpected(scenario.seed(stack, rng, plan.orders_per_channel))
@@ -120,14 +128,17 @@ def _schedules(stack: LocalStack, deliveries: Deliveries, *kinds: str) -> int:
 
 
 class _Phases:
-    def __init__(self) -> None:
+    def __init__(self, on_phase: Callable[[str, float], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
         self._since = time.monotonic()
+        self._on_phase = on_phase
 
     def done(self, phase: str) -> None:
         now = time.monotonic()
         self.seconds[phase] = now - self._since
         self._since = now
+        if self._on_phase:
+            self._on_phase(phase, self.seconds[phase])
 
 
 def dlq_total(stack: LocalStack) -> int:
