@@ -58,7 +58,7 @@ lint: $(PY_STAMP) ## ruff (lint + format check) and mypy --strict
 
 # The installs (network) run side by side, then the build; then the lint, the chaos plan's CI run and the other
 # tiers at once, each target's output printed whole when it ends (-Otarget). Alone the chaos run takes about 3.5
-# minutes and the tiers about 5; side by side on two cores, about 5.5 from a fresh clone (decision 50).
+# minutes and the tiers about 5; side by side on two cores, 5.5 to 7 from a fresh clone (decision 50).
 test: ## every test tier: unit, integration, infrastructure, e2e, and the chaos plan's CI run
 	$(MAKE) --no-print-directory -j3 $(PY_STAMP) $(NODE_STAMP) java
 	$(MAKE) --no-print-directory build
