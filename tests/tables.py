@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.aws.order_store import INDEX, OPEN_INDEX
+
 _PK_SK: dict[str, Any] = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")],
@@ -20,6 +22,15 @@ IDEMPOTENCY: dict[str, Any] = {
 }
 OPERATIONS: dict[str, Any] = _PK_SK
 INVENTORY: dict[str, Any] = _PK_SK
+# The orders' sparse index of open orders by status (the stuck-order detector queries it).
+OPEN_STATUS_INDEX: dict[str, Any] = {
+    "IndexName": OPEN_INDEX,
+    "KeySchema": [
+        {"AttributeName": "open_status", "KeyType": "HASH"},
+        {"AttributeName": "status_at", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["correlation_id"]},
+}
 # pk/sk, the by_external_id index and the sparse by_open_status index.
 ORDERS: dict[str, Any] = {
     "KeySchema": _PK_SK["KeySchema"],
@@ -29,18 +40,11 @@ ORDERS: dict[str, Any] = {
     ],
     "GlobalSecondaryIndexes": [
         {
-            "IndexName": "by_external_id",
+            "IndexName": INDEX,
             "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
             "Projection": {"ProjectionType": "ALL"},
         },
-        {
-            "IndexName": "by_open_status",
-            "KeySchema": [
-                {"AttributeName": "open_status", "KeyType": "HASH"},
-                {"AttributeName": "status_at", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["correlation_id"]},
-        },
+        OPEN_STATUS_INDEX,
     ],
 }
 # By the template's logical id without CDK's hash.
@@ -50,3 +54,8 @@ BY_LOGICAL_ID = {
     "InventoryTable": INVENTORY,
     "OrdersTable": ORDERS,
 }
+
+
+def create(client: Any, name: str, definition: dict[str, Any]) -> None:
+    """Create table ``name`` on ``client`` (moto's DynamoDB) as ``definition`` says, billed on demand as deployed."""
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **definition)

@@ -9,7 +9,7 @@ from typing import Any
 from infra.config import cdk_context, load_config
 from shared.metrics import OPEN_BREAKERS, STUCK_ORDERS
 from tests.infrastructure.conftest import Synth
-from tests.integration.test_stuck_orders import OPEN_STATUS_INDEX
+from tests.tables import OPEN_STATUS_INDEX
 
 HANDLER = "functions.detect_stuck_orders.handler.lambda_handler"
 

@@ -173,8 +173,8 @@ def _consumer(label: str, name: str) -> Consumer:
 
 def _tables() -> None:
     ddb = SESSION.client("dynamodb")
-    ddb.create_table(TableName=OPS_TABLE, BillingMode="PAY_PER_REQUEST", **tables.OPERATIONS)
-    ddb.create_table(TableName=ORDERS_TABLE, BillingMode="PAY_PER_REQUEST", **tables.ORDERS)
+    tables.create(ddb, OPS_TABLE, tables.OPERATIONS)
+    tables.create(ddb, ORDERS_TABLE, tables.ORDERS)
 
 
 def _events(record_order: Consumer, invoice_shipment: Consumer) -> list[str]:

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from functions.receive_webhook import handler
 from shared.aws import clients
+from tests import tables
 
 BUS = "crossdock-test"
 SECRET_PREFIX = "crossdock-test/webhooks/"
@@ -62,12 +63,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         tap_arn = sqs.get_queue_attributes(QueueUrl=tap_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(Name="tap", EventBusName=BUS, EventPattern=json.dumps({"source": ["crossdock.intake"]}))
         events.put_targets(Rule="tap", EventBusName=BUS, Targets=[{"Id": "tap", "Arn": tap_arn}])
-        boto3.client("dynamodb").create_table(
-            TableName="idempotency",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        tables.create(boto3.client("dynamodb"), "idempotency", tables.IDEMPOTENCY)
         for platform, (current, previous) in WEBHOOK_SECRETS.items():
             boto3.client("secretsmanager").create_secret(
                 Name=f"{SECRET_PREFIX}{platform}",
@@ -75,15 +71,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             )
         monkeypatch.setenv("EVENT_BUS_NAME", BUS)
         monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "idempotency")
-        boto3.client("dynamodb").create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        tables.create(boto3.client("dynamodb"), "orders", tables.ORDERS)
         monkeypatch.setenv("ORDERS_TABLE_NAME", "orders")
         monkeypatch.setenv("WEBHOOK_SECRET_PREFIX", SECRET_PREFIX)
         windows = {platform: hours * 3600 for platform, hours in DEDUPE_WINDOW_HOURS.items()}

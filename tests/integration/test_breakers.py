@@ -21,6 +21,7 @@ from shared.breaker import Breaker
 from shared.errors import CircuitOpen, DownstreamUnavailable
 from shared.models.operations import BreakerPolicy
 from shared.waiting import WaitPolicy
+from tests import tables
 from tests.conftest import JsonLogs
 from tests.fakes import FakeLambdaContext
 from tests.unit.test_after_sale import dispatched
@@ -36,15 +37,7 @@ def ops_table() -> Iterator[DynamoBreakerStore]:
     with mock_aws():
         clients.reset()
         breakers.reset()
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        tables.create(boto3.client("dynamodb"), TABLE, tables.OPERATIONS)
         yield DynamoBreakerStore(TABLE)
         breakers.reset()
         clients.reset()

@@ -9,10 +9,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared.aws.order_store import INDEX, DynamoOrderStore
+from shared.aws.order_store import DynamoOrderStore
 from shared.models.order_state import OrderStatus, OrderVersion, TimelineEntry
 from shared.models.returns import ReturnAuthorization, ReturnLine
 from shared.models.shipping import Package, Shipment, ShippedLine
+from tests import tables
 
 KEY = "shopify:acme.myshopify.com:1001"
 
@@ -21,23 +22,7 @@ KEY = "shopify:acme.myshopify.com:1001"
 def store() -> Iterator[DynamoOrderStore]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-                {"AttributeName": "channel_external", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": INDEX,
-                    "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        tables.create(client, "orders", tables.ORDERS)
         yield DynamoOrderStore("orders", client=lambda: client)
 
 

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, cast
+from typing import cast
 
 import boto3
 import pytest
@@ -16,22 +16,14 @@ from moto import mock_aws
 from functions.detect_stuck_orders import handler
 from shared.aws import clients
 from shared.aws.breaker_store import DynamoBreakerStore
-from shared.aws.order_store import INDEX, OPEN_INDEX, DynamoOrderStore
+from shared.aws.order_store import DynamoOrderStore
 from shared.metrics import OPEN_BREAKERS, STUCK_ORDERS
 from shared.models.operations import StuckPolicy
 from shared.models.order_state import OrderStatus, OrderVersion
+from tests import tables
 from tests.conftest import JsonLogs
 from tests.fakes import FakeLambdaContext
 
-# The orders table's indexes as infra defines them (tests/infrastructure/test_stuck_orders.py checks the same).
-OPEN_STATUS_INDEX: dict[str, Any] = {
-    "IndexName": OPEN_INDEX,
-    "KeySchema": [
-        {"AttributeName": "open_status", "KeyType": "HASH"},
-        {"AttributeName": "status_at", "KeyType": "RANGE"},
-    ],
-    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["correlation_id"]},
-}
 NOW = datetime.now(UTC)
 
 
@@ -39,29 +31,8 @@ NOW = datetime.now(UTC)
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoOrderStore]:
     with mock_aws():
         clients.reset()
-        boto3.client("dynamodb").create_table(
-            TableName="orders",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"}
-                for name in ("pk", "sk", "channel_external", "open_status", "status_at")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": INDEX,
-                    "KeySchema": [{"AttributeName": "channel_external", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                OPEN_STATUS_INDEX,
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        boto3.client("dynamodb").create_table(
-            TableName="operations",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk")],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        tables.create(boto3.client("dynamodb"), "orders", tables.ORDERS)
+        tables.create(boto3.client("dynamodb"), "operations", tables.OPERATIONS)
         monkeypatch.setenv("ORDERS_TABLE_NAME", "orders")
         monkeypatch.setenv("OPS_TABLE_NAME", "operations")
         monkeypatch.setenv("CONNECTED_SYSTEMS", json.dumps(["netsuite", "shopify", "wms"]))

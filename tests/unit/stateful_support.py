@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tests import tables
+
 
 @functools.cache
 def _botocore_session() -> Any:
@@ -24,5 +26,5 @@ def moto_table(name: str, definition: dict[str, Any]) -> Iterator[Any]:
 
     with mock_aws():
         client = boto3.session.Session(botocore_session=_botocore_session()).client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **definition)
+        tables.create(client, name, definition)
         yield client
