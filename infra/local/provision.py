@@ -12,8 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-
+from infra.local.emulators import client as emulator_client
 from infra.local.template import Template
 
 TAP_PREFIX = "local-tap-"
@@ -47,14 +46,7 @@ class Provisioner:
         self.result = Provisioned()
 
     def client(self, service: str) -> Any:
-        service_id = {"events": "EVENTBRIDGE", "secretsmanager": "SECRETS_MANAGER"}.get(service, service.upper())
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self._env[f"AWS_ENDPOINT_URL_{service_id}"],
-            region_name=self._env["AWS_REGION"],
-            aws_access_key_id=self._env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self._env["AWS_SECRET_ACCESS_KEY"],
-        )
+        return emulator_client(self._env, service)
 
     def run(self) -> Provisioned:
         self._tables()

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 from aws_cdk import App
 from botocore.config import Config
 
@@ -26,6 +25,7 @@ from infra.local.api_gateway import LocalHttpApi, Route, TokenBucket
 from infra.local.aws_proxy import AwsProxy
 from infra.local.clock import Clock
 from infra.local.emulators import Emulators
+from infra.local.emulators import client as emulator_client
 from infra.local.event_sources import Mapping, QueuePoller
 from infra.local.lambda_runtime import FunctionSpec, InvocationResult, LocalFunction
 from infra.local.provision import Provisioned, Provisioner
@@ -248,16 +248,8 @@ class LocalStack:
         botocore's 10, the pollers' long polls kept discarding connections and opening new ones."""
         with self._clients_lock:
             if service not in self._clients:
-                env = self.emulators.environment()
-                endpoint = env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else self.emulators.moto_url
-                self._clients[service] = boto3.client(
-                    service,  # type: ignore[call-overload]
-                    endpoint_url=endpoint,
-                    region_name=env["AWS_REGION"],
-                    aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-                    config=Config(max_pool_connections=CLIENT_POOL),
-                )
+                pool = Config(max_pool_connections=CLIENT_POOL)
+                self._clients[service] = emulator_client(self.emulators.environment(), service, pool)
             return self._clients[service]
 
     def queue_url(self, logical_prefix: str) -> str:
