@@ -121,12 +121,14 @@ class OutboundClient:
             if attempt < self._attempts:
                 self._sleep(self._delay(attempt, last))
         if last is not None and last.status_code == 429:
-            raise RateLimited(f"{self.system} rate limited", retry_after_seconds=_retry_after(last), system=self.system)
+            raise RateLimited(
+                f"{self.system} rate limited", retry_after_seconds=retry_after_seconds(last), system=self.system
+            )
         status = last.status_code if last is not None else None
         raise DownstreamUnavailable(f"{self.system} unavailable", system=self.system, status=status)
 
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        retry_after = _retry_after(response) if response is not None else None
+        retry_after = retry_after_seconds(response)
         if retry_after is not None:
             return min(retry_after, self._max_delay)
         # Full jitter: spreads retries of many consumers hitting one ERP at once.
@@ -139,7 +141,8 @@ class OutboundClient:
         self._client.close()
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+def retry_after_seconds(response: httpx.Response | None) -> float | None:
+    """The wait a response's ``Retry-After`` asks for, in seconds; None without one (or with an HTTP date)."""
     if response is None:
         return None
     value = response.headers.get("retry-after")

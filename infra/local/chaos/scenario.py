@@ -24,6 +24,7 @@ from infra.local.scenario_inventory import seed as seed_stock
 from infra.local.scenario_orders import SHOPIFY_BASE_ID, b2b_order, bigcommerce_order, shopify_order, woocommerce_order
 from infra.local.stack import LocalStack
 from infra.samples import compact, standard_webhooks_headers
+from shared.outbound import retry_after_seconds
 
 API_ATTEMPTS = 8  # a caller of our returns API retries a 429 / 5xx this many times
 MAX_BACKOFF_SECONDS = 8.0  # its longest wait between tries: 39 s in all, past the dev breaker's longest opening
@@ -173,8 +174,7 @@ def _authorize(stack: LocalStack, order_key: str, sku: str, quantity: int, deliv
             return str(response.json()["rma_number"])
         if status not in (0, 409, 429) and status < 500:
             return None
-        retry_after = response.headers.get("retry-after", "") if response is not None else ""
-        time.sleep(max(delay, float(retry_after) if retry_after.isdigit() else 0.0))
+        time.sleep(max(delay, retry_after_seconds(response) or 0.0))
         delay = min(delay * 2, MAX_BACKOFF_SECONDS)
     return None
 
